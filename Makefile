@@ -1,0 +1,44 @@
+# Two commands a new user needs: `make demo` and `make test` (see README).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := .stale-demo
+# torch first, pinned to the CPU build: anything that pulls in sentence-transformers
+# afterwards finds it satisfied instead of downloading CUDA wheels.
+TORCH  := torch==2.13.0
+
+.PHONY: install demo test lint typecheck unit clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check $(TORCH)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[embed,dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@$(BIN)/python examples/acme/build.py $(DEMO)
+	@echo "== stale scan (exit code 1 means: stale pages found) =="
+	@$(BIN)/stale scan --wiki $(DEMO)/wiki --repo $(DEMO)/repo --store $(DEMO)/stale.db; test $$? -le 1
+	@echo
+	@echo "== stale report =="
+	@$(BIN)/stale report --store $(DEMO)/stale.db --format markdown
+	@echo "== stale check deploy.md =="
+	@$(BIN)/stale check deploy.md --store $(DEMO)/stale.db; test $$? -le 1
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(DEMO) .stale .pytest_cache .mypy_cache .ruff_cache

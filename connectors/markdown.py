@@ -1,0 +1,300 @@
+"""A folder of Markdown files (usually a git checkout) as a wiki.
+
+Page id: the POSIX path relative to the wiki root. Front matter (YAML between
+leading `---` lines) gives title, owner, tags and last_updated; it is blanked
+out of the body line for line, so claim line numbers stay page line numbers.
+Last-modified comes from git when the folder is in a repository (one `git log`
+pass for the whole folder), else from the file's mtime.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import yaml
+
+from connectors.base import ConnectorError, PageNotFound
+from stale.model import Page, content_hash
+
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown")
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".stale"}
+MAX_PAGE_BYTES = 2_000_000
+_GIT_TIMEOUT = 60
+
+
+class MarkdownConfigError(ConnectorError):
+    pass
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """(front matter, body with the front matter lines blanked). Bad YAML -> ({}, text)."""
+    if not text.startswith("---"):
+        return {}, text
+    lines = text.split("\n")
+    if lines[0].strip() != "---":
+        return {}, text
+    for end in range(1, min(len(lines), 500)):
+        if lines[end].strip() in ("---", "..."):
+            break
+    else:
+        return {}, text
+    try:
+        data = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError:
+        return {}, text
+    if not isinstance(data, dict):
+        return {}, text
+    body = "\n" * (end + 1) + "\n".join(lines[end + 1 :])
+    return data, body
+
+
+def _title_from_body(body: str) -> str | None:
+    for line in body.splitlines():
+        s = line.strip()
+        if s.startswith("# "):
+            return s[2:].strip()
+    return None
+
+
+def _as_str_tuple(v: Any) -> tuple[str, ...]:
+    if v is None:
+        return ()
+    if isinstance(v, str):
+        return tuple(t.strip() for t in v.split(",") if t.strip())
+    if isinstance(v, list | tuple):
+        return tuple(str(t) for t in v if t is not None)
+    return (str(v),)
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "-c", "core.quotepath=off", *args],
+            capture_output=True,
+            timeout=_GIT_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.decode("utf-8", "replace")
+
+
+def git_last_changes(root: Path) -> dict[str, tuple[datetime, str]]:
+    """path relative to root -> (last commit date, author), in one git log pass."""
+    prefix = _git(root, "rev-parse", "--show-prefix")
+    if prefix is None:
+        return {}
+    prefix = prefix.strip()
+    log = _git(root, "log", "--format=%x1e%cI%x1f%an", "--name-only", "--no-renames", "--", ".")
+    if log is None:
+        return {}
+    result: dict[str, tuple[datetime, str]] = {}
+    for record in log.split("\x1e"):
+        if not record.strip():
+            continue
+        head, _, names = record.partition("\n")
+        date_s, _, author = head.partition("\x1f")
+        try:
+            when = datetime.fromisoformat(date_s.strip())
+        except ValueError:
+            continue
+        for name in names.splitlines():
+            name = name.strip()
+            if not name or not name.startswith(prefix):
+                continue
+            rel = name[len(prefix) :]
+            result.setdefault(rel, (when, author.strip()))
+    return result
+
+
+class MarkdownFolderConnector:
+    """Connector for a directory of Markdown files."""
+
+    type_name = "markdown"
+    options_help: Mapping[str, str] = {
+        "path": "folder holding the .md files (required)",
+        "url_base": "URL prefix a page id is appended to, e.g. https://git.example.com/wiki/blob/main/",
+        "include_hidden": "also read files in folders starting with '.' (default false)",
+    }
+
+    def __init__(
+        self,
+        name: str,
+        root: Path,
+        *,
+        url_base: str | None = None,
+        include_hidden: bool = False,
+    ) -> None:
+        self.name = name
+        self.root = root
+        self.url_base = url_base
+        self.include_hidden = include_hidden
+        self._git_dates: dict[str, tuple[datetime, str]] | None = None
+
+    @classmethod
+    def from_config(cls, name: str, options: Mapping[str, Any]) -> MarkdownFolderConnector:
+        unknown = sorted(set(options) - set(cls.options_help))
+        if unknown:
+            raise MarkdownConfigError(
+                f"sources.{name}.{unknown[0]}: unknown option for a markdown source; "
+                f"allowed: {', '.join(sorted(cls.options_help))}"
+            )
+        if "path" not in options or not isinstance(options["path"], str):
+            raise MarkdownConfigError(f"sources.{name}.path: required; the folder of .md files")
+        url_base = options.get("url_base")
+        if url_base is not None and not isinstance(url_base, str):
+            raise MarkdownConfigError(f"sources.{name}.url_base: expected a string")
+        hidden = options.get("include_hidden", False)
+        if not isinstance(hidden, bool):
+            raise MarkdownConfigError(f"sources.{name}.include_hidden: expected true or false")
+        return cls(name, Path(options["path"]), url_base=url_base, include_hidden=hidden)
+
+    @property
+    def location(self) -> str:
+        return str(self.root.resolve())
+
+    def describe(self) -> dict[str, Any]:
+        """Non-secret options, enough to reopen this source later (stored for `stale check`)."""
+        d: dict[str, Any] = {"path": self.location}
+        if self.url_base:
+            d["url_base"] = self.url_base
+        if self.include_hidden:
+            d["include_hidden"] = True
+        return d
+
+    # -- reading ------------------------------------------------------------------
+
+    def _check_root(self) -> Path:
+        root = self.root
+        if not root.exists():
+            raise ConnectorError(f"source {self.name}: folder {root} does not exist; fix its path")
+        if not root.is_dir():
+            raise ConnectorError(f"source {self.name}: {root} is not a folder; fix its path")
+        return root.resolve()
+
+    def _files(self, root: Path) -> Iterator[Path]:
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            dirnames[:] = sorted(
+                d
+                for d in dirnames
+                if d not in SKIP_DIRS and (self.include_hidden or not d.startswith("."))
+            )
+            for fn in sorted(filenames):
+                if fn.lower().endswith(MARKDOWN_SUFFIXES):
+                    p = Path(dirpath) / fn
+                    # Never follow a link that leaves the wiki root.
+                    if p.is_symlink():
+                        try:
+                            p.resolve().relative_to(root)
+                        except ValueError:
+                            continue
+                    yield p
+
+    def _dates(self, root: Path) -> dict[str, tuple[datetime, str]]:
+        if self._git_dates is None:
+            self._git_dates = git_last_changes(root)
+        return self._git_dates
+
+    def url_for(self, page_id: str, path: Path) -> str:
+        if self.url_base:
+            return self.url_base.rstrip("/") + "/" + page_id
+        return path.resolve().as_uri()
+
+    def _read(self, root: Path, path: Path) -> Page:
+        page_id = path.relative_to(root).as_posix()
+        try:
+            size = path.stat().st_size
+            if size > MAX_PAGE_BYTES:
+                raise ConnectorError(
+                    f"{page_id}: {size} bytes is over the {MAX_PAGE_BYTES}-byte page limit"
+                )
+            raw = path.read_bytes()
+        except OSError as e:
+            raise ConnectorError(f"{page_id}: cannot read ({e.strerror})") from None
+        text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
+        meta, body = split_front_matter(text)
+        title = str(meta.get("title") or _title_from_body(body) or PurePosixPath(page_id).stem)
+        dates = self._dates(root)
+        last_modified: datetime | None = None
+        authors: tuple[str, ...] = ()
+        if page_id in dates and not self._dirty(root, page_id):
+            last_modified, author = dates[page_id]
+            authors = (author,) if author else ()
+        else:
+            last_modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        props: dict[str, str] = {}
+        for key in ("owner", "last_updated", "repo", "type", "status"):
+            if meta.get(key) is not None:
+                props[key] = str(meta[key])
+        labels = _as_str_tuple(meta.get("tags", meta.get("labels")))
+        if "owner" in props and props["owner"] not in authors:
+            authors = (props["owner"], *authors)
+        return Page(
+            source=self.name,
+            page_id=page_id,
+            url=self.url_for(page_id, path),
+            title=title,
+            body=body,
+            content_type="markdown",
+            last_modified=last_modified,
+            authors=authors,
+            labels=labels,
+            properties=tuple(sorted(props.items())),
+            content_hash=content_hash(text),
+        )
+
+    def _dirty(self, root: Path, page_id: str) -> bool:
+        dirty = getattr(self, "_dirty_set", None)
+        if dirty is None:
+            out = _git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".")
+            prefix = (_git(root, "rev-parse", "--show-prefix") or "").strip()
+            dirty = set()
+            for entry in (out or "").split("\0"):
+                if len(entry) > 3:
+                    name = entry[3:]
+                    if name.startswith(prefix):
+                        dirty.add(name[len(prefix) :])
+            self._dirty_set: set[str] = dirty
+        return page_id in dirty
+
+    def pages(self, since: datetime | None = None) -> Iterator[Page]:
+        root = self._check_root()
+        for path in self._files(root):
+            page = self._read(root, path)
+            if since is not None and page.last_modified is not None and page.last_modified < since:
+                continue
+            yield page
+
+    def owns(self, ref: str) -> str | None:
+        """The page id `ref` names: page id, file path, file:// URI or URL under url_base."""
+        root = self.root.resolve()
+        if self.url_base and ref.startswith(self.url_base.rstrip("/") + "/"):
+            return unquote(ref[len(self.url_base.rstrip("/")) + 1 :].split("#")[0])
+        if ref.startswith("file://"):
+            ref = unquote(urlparse(ref).path)
+        candidates = [Path(ref)]
+        if not Path(ref).is_absolute():
+            candidates.append(root / ref)
+        for cand in candidates:
+            try:
+                rel = cand.resolve().relative_to(root)
+            except (ValueError, OSError):
+                continue
+            if cand.resolve().is_file() and rel.as_posix().lower().endswith(MARKDOWN_SUFFIXES):
+                return rel.as_posix()
+        return None
+
+    def page(self, ref: str) -> Page:
+        root = self._check_root()
+        page_id = self.owns(ref)
+        if page_id is None:
+            raise PageNotFound(f"{ref}: not a Markdown page under {root}")
+        return self._read(root, root / page_id)

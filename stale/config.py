@@ -1,0 +1,242 @@
+"""TOML configuration -> typed, validated settings.
+
+Every error names the offending key and says how to fix it, in one line.
+Secrets are only ever read from the environment with `${ENV_VAR}` syntax; a
+literal that looks like a secret is still accepted (we cannot tell), but the
+docs say not to.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STORE = Path(".stale") / "stale.db"
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ConfigError(Exception):
+    """A malformed or inconsistent configuration. str() is the one-line fix-it message."""
+
+
+@dataclass(frozen=True)
+class RepoConfig:
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """A wiki source. `options` are passed to the connector named by `type`,
+    which validates them (unknown keys are errors there too)."""
+
+    name: str
+    type: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    repos: tuple[str, ...] = ()  # repos this source's claims resolve against; () = all
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    """Thresholds of the score -> status mapping (see docs/verdicts.md)."""
+
+    stale_score: float = 0.6
+    suspect_score: float = 0.25
+    contradicted_weight: float = 0.9
+    missing_weight: float = 0.9
+    missing_without_commit_weight: float = 0.5
+    marker_weight: float = 0.3
+    old_page_days: int = 730
+    old_page_weight: float = 0.15
+
+    def fingerprint(self) -> str:
+        return repr(sorted(vars(self).items()))
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    fail_on: str = "stale"  # "stale" | "suspect"
+
+
+@dataclass(frozen=True)
+class Config:
+    store: Path = DEFAULT_STORE
+    repos: tuple[RepoConfig, ...] = ()
+    sources: tuple[SourceConfig, ...] = ()
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
+    scan: ScanConfig = field(default_factory=ScanConfig)
+    path: Path | None = None  # the file it was read from, if any
+
+
+_TOP_KEYS = {"store", "repos", "sources", "judge", "scan"}
+_REPO_KEYS = {"name", "path"}
+_FAIL_ON = ("stale", "suspect")
+
+
+def expand_env(value: str, key: str, environ: Mapping[str, str] | None = None) -> str:
+    """Replace `${VAR}` with the environment's value; a missing one is an error."""
+    env = os.environ if environ is None else environ
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in env:
+            raise ConfigError(
+                f"{key}: environment variable {name} is not set; export it or change the config"
+            )
+        return env[name]
+
+    return _ENV_REF.sub(sub, value)
+
+
+def _expand_all(obj: Any, key: str, environ: Mapping[str, str] | None) -> Any:
+    if isinstance(obj, str):
+        return expand_env(obj, key, environ)
+    if isinstance(obj, list):
+        return [_expand_all(v, f"{key}[{i}]", environ) for i, v in enumerate(obj)]
+    if isinstance(obj, dict):
+        return {k: _expand_all(v, f"{key}.{k}", environ) for k, v in obj.items()}
+    return obj
+
+
+def _type_name(t: type) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+        t, t.__name__
+    )
+
+
+def _check_type(key: str, value: Any, want: type) -> Any:
+    if want is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if want is int and isinstance(value, bool):
+        raise ConfigError(f"{key}: expected {_type_name(want)}, got {value!r}")
+    if not isinstance(value, want):
+        raise ConfigError(f"{key}: expected {_type_name(want)}, got {value!r}")
+    return value
+
+
+def _unknown(section: str, got: Mapping[str, Any], allowed: set[str]) -> None:
+    extra = sorted(set(got) - allowed)
+    if extra:
+        where = f"{section}." if section else ""
+        raise ConfigError(
+            f"{where}{extra[0]}: unknown key; allowed here: {', '.join(sorted(allowed))}"
+        )
+
+
+def _judge(raw: Mapping[str, Any]) -> JudgeConfig:
+    defaults = JudgeConfig()
+    allowed = set(vars(defaults))
+    _unknown("judge", raw, allowed)
+    values: dict[str, Any] = {}
+    for k, v in raw.items():
+        want = type(getattr(defaults, k))
+        values[k] = _check_type(f"judge.{k}", v, want)
+        if want is float and not 0.0 <= values[k] <= 1.0:
+            raise ConfigError(f"judge.{k}: must be between 0 and 1, got {v!r}")
+        if want is int and values[k] < 0:
+            raise ConfigError(f"judge.{k}: must be >= 0, got {v!r}")
+    judge = JudgeConfig(**values)
+    if judge.suspect_score > judge.stale_score:
+        raise ConfigError(
+            "judge.suspect_score: must not exceed judge.stale_score "
+            f"({judge.suspect_score} > {judge.stale_score})"
+        )
+    return judge
+
+
+def _resolve(base: Path, p: str) -> Path:
+    path = Path(p).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+def parse_config(
+    data: Mapping[str, Any],
+    base_dir: Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    path: Path | None = None,
+) -> Config:
+    """Validate a parsed TOML document. Relative paths resolve against base_dir."""
+    data = _expand_all(dict(data), "", environ)
+    _unknown("", data, _TOP_KEYS)
+
+    store = DEFAULT_STORE
+    if "store" in data:
+        store = _resolve(base_dir, _check_type("store", data["store"], str))
+
+    repos: list[RepoConfig] = []
+    raw_repos = _check_type("repos", data.get("repos", []), list)
+    for i, r in enumerate(raw_repos):
+        key = f"repos[{i}]"
+        r = _check_type(key, r, dict)
+        _unknown(key, r, _REPO_KEYS)
+        if "path" not in r:
+            raise ConfigError(f"{key}.path: missing; give the path of a repository checkout")
+        rpath = _resolve(base_dir, _check_type(f"{key}.path", r["path"], str))
+        name = _check_type(f"{key}.name", r.get("name", rpath.name), str)
+        if any(x.name == name for x in repos):
+            raise ConfigError(f"{key}.name: duplicate repo name {name!r}; names must be unique")
+        repos.append(RepoConfig(name=name, path=rpath))
+
+    sources: list[SourceConfig] = []
+    raw_sources = _check_type("sources", data.get("sources", []), list)
+    for i, s in enumerate(raw_sources):
+        key = f"sources[{i}]"
+        s = dict(_check_type(key, s, dict))
+        if "type" not in s:
+            raise ConfigError(f'{key}.type: missing; e.g. type = "markdown"')
+        stype = _check_type(f"{key}.type", s.pop("type"), str)
+        name = _check_type(f"{key}.name", s.pop("name", stype), str)
+        if any(x.name == name for x in sources):
+            raise ConfigError(f"{key}.name: duplicate source name {name!r}; names must be unique")
+        src_repos = tuple(
+            _check_type(f"{key}.repos[{j}]", r, str)
+            for j, r in enumerate(_check_type(f"{key}.repos", s.pop("repos", []), list))
+        )
+        for r in src_repos:
+            if not any(x.name == r for x in repos):
+                raise ConfigError(f"{key}.repos: no [[repos]] entry is named {r!r}")
+        # Paths in connector options resolve against the config file's folder too.
+        if isinstance(s.get("path"), str):
+            s["path"] = str(_resolve(base_dir, s["path"]))
+        sources.append(SourceConfig(name=name, type=stype, options=s, repos=src_repos))
+
+    judge = _judge(_check_type("judge", data.get("judge", {}), dict))
+
+    scan_raw = _check_type("scan", data.get("scan", {}), dict)
+    _unknown("scan", scan_raw, {"fail_on"})
+    fail_on = _check_type("scan.fail_on", scan_raw.get("fail_on", "stale"), str)
+    if fail_on not in _FAIL_ON:
+        raise ConfigError(f"scan.fail_on: must be one of {', '.join(_FAIL_ON)}, got {fail_on!r}")
+
+    return Config(
+        store=store,
+        repos=tuple(repos),
+        sources=tuple(sources),
+        judge=judge,
+        scan=ScanConfig(fail_on=fail_on),
+        path=path,
+    )
+
+
+def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a TOML config file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found; pass --config with an existing file"
+        ) from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read config ({e.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML ({e})") from None
+    return parse_config(data, path.parent.resolve(), environ=environ, path=path)

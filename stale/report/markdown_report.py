@@ -1,0 +1,50 @@
+"""The Markdown report: for a chat message or a pull-request comment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TextIO
+
+from stale.model import Outcome, Status
+from stale.report.interface import PageVerdict
+from stale.store import RunRecord
+
+_ORDER = (Status.STALE, Status.SUSPECT, Status.UNKNOWN, Status.CURRENT)
+
+
+def _cell(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+class MarkdownReporter:
+    def write(self, run: RunRecord | None, pages: Sequence[PageVerdict], out: TextIO) -> None:
+        counts = {s: sum(1 for p in pages if p.verdict.status is s) for s in _ORDER}
+        out.write("# stale report\n\n")
+        if run is not None:
+            out.write(f"Run {run.id} ({run.status}), finished {run.finished_at or 'n/a'}.\n\n")
+        out.write(" · ".join(f"**{counts[s]}** {s}" for s in _ORDER) + "\n\n")
+        for status in _ORDER:
+            group = [p for p in pages if p.verdict.status is status]
+            if not group:
+                continue
+            out.write(f"## {status.value.capitalize()} ({len(group)})\n\n")
+            if status is Status.CURRENT:
+                for p in group:
+                    out.write(f"- [{_cell(p.page.title)}]({p.page.url}) `{p.verdict.page_id}`\n")
+                out.write("\n")
+                continue
+            for p in group:
+                v = p.verdict
+                out.write(
+                    f"### [{_cell(p.page.title)}]({p.page.url})\n\n"
+                    f"`{v.source}:{v.page_id}` · score {v.score:.2f}\n\n"
+                )
+                for reason in v.reasons:
+                    out.write(f"- {_cell(reason)}\n")
+                for f in v.findings:
+                    if f.outcome in (Outcome.CONTRADICTED, Outcome.MISSING):
+                        for e in f.evidence:
+                            out.write(
+                                f"  - evidence for `{_cell(f.claim.subject)}`: {e.describe()}\n"
+                            )
+                out.write("\n")

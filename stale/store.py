@@ -1,0 +1,623 @@
+"""SQLite store: runs, sources, repos, pages, claims/findings, verdicts.
+
+Schema changes are numbered migrations recorded in `schema_migrations`; a
+database written by a newer `stale` is refused, never rewritten. A verdict and
+its findings are replaced in one transaction, so a killed scan leaves every
+page either with its old verdict or its new one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from stale.model import (
+    Claim,
+    ClaimKind,
+    Evidence,
+    Finding,
+    Outcome,
+    Page,
+    Signal,
+    Span,
+    Status,
+    Verdict,
+)
+
+
+class StoreError(Exception):
+    """The store cannot be opened or is not ours. str() is a one-line fix-it message."""
+
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "initial schema",
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            code_fingerprint TEXT,
+            stats TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            location TEXT NOT NULL DEFAULT '',
+            options TEXT NOT NULL DEFAULT '{}',
+            repos TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE TABLE repos (
+            name TEXT PRIMARY KEY,
+            path TEXT NOT NULL,
+            head TEXT
+        );
+        CREATE TABLE pages (
+            source TEXT NOT NULL,
+            page_id TEXT NOT NULL,
+            url TEXT NOT NULL,
+            title TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            last_modified TEXT,
+            authors TEXT NOT NULL DEFAULT '[]',
+            labels TEXT NOT NULL DEFAULT '[]',
+            properties TEXT NOT NULL DEFAULT '[]',
+            seen_run INTEGER,
+            PRIMARY KEY (source, page_id)
+        );
+        CREATE INDEX pages_url ON pages(url);
+        CREATE TABLE claims (
+            source TEXT NOT NULL,
+            page_id TEXT NOT NULL,
+            claim_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            value TEXT,
+            context TEXT,
+            line INTEGER NOT NULL,
+            col INTEGER NOT NULL,
+            historical INTEGER NOT NULL,
+            text TEXT NOT NULL DEFAULT '',
+            outcome TEXT,
+            message TEXT NOT NULL DEFAULT '',
+            suggestion TEXT,
+            evidence TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (source, page_id, claim_key)
+        );
+        CREATE TABLE verdicts (
+            source TEXT NOT NULL,
+            page_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            score REAL NOT NULL,
+            reasons TEXT NOT NULL DEFAULT '[]',
+            signals TEXT NOT NULL DEFAULT '[]',
+            checked_at TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            code_fingerprint TEXT NOT NULL DEFAULT '',
+            settings_fingerprint TEXT NOT NULL DEFAULT '',
+            error TEXT,
+            run_id INTEGER,
+            PRIMARY KEY (source, page_id)
+        );
+        CREATE INDEX verdicts_status ON verdicts(status);
+        """,
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _iso(d: datetime | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _dt(s: str | None) -> datetime | None:
+    return datetime.fromisoformat(s) if s else None
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """A page's row: what the store knows about a page without its body."""
+
+    source: str
+    page_id: str
+    url: str
+    title: str
+    content_type: str
+    content_hash: str
+    last_modified: datetime | None
+    authors: tuple[str, ...]
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    name: str
+    type: str
+    location: str
+    options: dict[str, Any]
+    repos: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    started_at: str
+    finished_at: str | None
+    status: str
+    code_fingerprint: str | None
+    stats: dict[str, Any]
+
+
+def _evidence_to_json(ev: Sequence[Evidence]) -> str:
+    return json.dumps([{k: v for k, v in vars(e).items() if v is not None} for e in ev])
+
+
+def _evidence_from_json(s: str) -> tuple[Evidence, ...]:
+    return tuple(Evidence(**d) for d in json.loads(s))
+
+
+def _signals_to_json(signals: Sequence[Signal]) -> str:
+    return json.dumps(
+        [
+            {
+                "kind": s.kind,
+                "message": s.message,
+                "weight": s.weight,
+                "evidence": json.loads(_evidence_to_json(s.evidence)),
+            }
+            for s in signals
+        ]
+    )
+
+
+def _signals_from_json(s: str) -> tuple[Signal, ...]:
+    out = []
+    for d in json.loads(s):
+        ev = tuple(Evidence(**e) for e in d.get("evidence", []))
+        out.append(Signal(kind=d["kind"], message=d["message"], weight=d["weight"], evidence=ev))
+    return tuple(out)
+
+
+class Store:
+    """One SQLite database. Open with `Store.open(path)`; use as a context manager."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    # -- opening and migrations -------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = True, readonly: bool = False) -> Store:
+        if not path.exists():
+            if not create:
+                raise StoreError(
+                    f"{path}: no store here yet; run `stale scan` first or pass --store"
+                )
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(f"{path}: cannot create the store folder ({e.strerror})") from None
+        try:
+            if readonly:
+                conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+            else:
+                conn = sqlite3.connect(path, timeout=30)
+            conn.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            store = cls(conn, path)
+            store._migrate(readonly=readonly)
+        except sqlite3.DatabaseError as e:
+            raise StoreError(
+                f"{path}: not a readable stale store ({e}); move it aside or pass another --store"
+            ) from None
+        return store
+
+    def _schema_version(self) -> int:
+        row = self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+        ).fetchone()
+        if row is None:
+            tables = self.conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type='table'"
+            ).fetchone()[0]
+            if tables:
+                raise StoreError(
+                    f"{self.path}: this SQLite file is not a stale store; pass another --store"
+                )
+            return 0
+        return int(
+            self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0
+        )
+
+    def _migrate(self, *, readonly: bool) -> None:
+        version = self._schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: written by a newer stale (schema {version} > {SCHEMA_VERSION}); "
+                "upgrade stale, the store was not touched"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if readonly:
+            raise StoreError(f"{self.path}: store needs an upgrade; run `stale scan` once")
+        with self.conn:
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+        for number, (name, sql) in enumerate(MIGRATIONS, start=1):
+            if number <= version:
+                continue
+            # executescript commits first; run the statements inside one explicit transaction.
+            self.conn.execute("BEGIN")
+            try:
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(
+                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                    (number, name, _now()),
+                )
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def migrations(self) -> list[tuple[int, str, str]]:
+        return [
+            (int(r[0]), r[1], r[2])
+            for r in self.conn.execute(
+                "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"
+            )
+        ]
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runs -------------------------------------------------------------------
+
+    def start_run(self, code_fingerprint: str | None = None) -> int:
+        with self.conn:
+            cur = self.conn.execute(
+                "INSERT INTO runs(started_at, status, code_fingerprint) VALUES (?, 'running', ?)",
+                (_now(), code_fingerprint),
+            )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, stats: dict[str, Any]) -> None:
+        with self.conn:
+            self.conn.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, stats = ? WHERE id = ?",
+                (_now(), status, json.dumps(stats, sort_keys=True), run_id),
+            )
+
+    def run(self, run_id: int) -> RunRecord | None:
+        row = self.conn.execute(
+            "SELECT id, started_at, finished_at, status, code_fingerprint, stats FROM runs "
+            "WHERE id = ?",
+            (run_id,),
+        ).fetchone()
+        return self._run(row) if row else None
+
+    def last_run(self) -> RunRecord | None:
+        row = self.conn.execute(
+            "SELECT id, started_at, finished_at, status, code_fingerprint, stats FROM runs "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return self._run(row) if row else None
+
+    @staticmethod
+    def _run(row: Sequence[Any]) -> RunRecord:
+        return RunRecord(
+            id=int(row[0]),
+            started_at=row[1],
+            finished_at=row[2],
+            status=row[3],
+            code_fingerprint=row[4],
+            stats=json.loads(row[5] or "{}"),
+        )
+
+    # -- sources and repos (so `stale check` works without a config) --------------
+
+    def save_source(self, rec: SourceRecord) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO sources(name, type, location, options, repos) VALUES (?,?,?,?,?) "
+                "ON CONFLICT(name) DO UPDATE SET type=excluded.type, location=excluded.location, "
+                "options=excluded.options, repos=excluded.repos",
+                (rec.name, rec.type, rec.location, json.dumps(rec.options), json.dumps(rec.repos)),
+            )
+
+    def sources(self) -> list[SourceRecord]:
+        return [
+            SourceRecord(r[0], r[1], r[2], json.loads(r[3]), tuple(json.loads(r[4])))
+            for r in self.conn.execute(
+                "SELECT name, type, location, options, repos FROM sources ORDER BY name"
+            )
+        ]
+
+    def save_repo(self, name: str, path: str, head: str | None) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO repos(name, path, head) VALUES (?,?,?) ON CONFLICT(name) DO UPDATE "
+                "SET path=excluded.path, head=excluded.head",
+                (name, path, head),
+            )
+
+    def repos(self) -> list[tuple[str, str, str | None]]:
+        return [
+            (r[0], r[1], r[2])
+            for r in self.conn.execute("SELECT name, path, head FROM repos ORDER BY name")
+        ]
+
+    # -- pages and verdicts -------------------------------------------------------
+
+    def verdict_fingerprints(self, source: str) -> dict[str, tuple[str, str, str]]:
+        """page_id -> (content_hash, code_fingerprint, settings_fingerprint) of stored verdicts."""
+        return {
+            r[0]: (r[1], r[2], r[3])
+            for r in self.conn.execute(
+                "SELECT page_id, content_hash, code_fingerprint, settings_fingerprint "
+                "FROM verdicts WHERE source = ?",
+                (source,),
+            )
+        }
+
+    def mark_seen(self, keys: Iterable[tuple[str, str]], run_id: int) -> None:
+        with self.conn:
+            self.conn.executemany(
+                "UPDATE pages SET seen_run = ? WHERE source = ? AND page_id = ?",
+                [(run_id, s, p) for s, p in keys],
+            )
+
+    def save_results(
+        self,
+        results: Iterable[tuple[Page, Sequence[Claim], Verdict]],
+        *,
+        run_id: int,
+        code_fingerprint: str,
+        settings_fingerprint: str,
+    ) -> int:
+        """Replace pages' claims, findings and verdicts in one transaction."""
+        n = 0
+        with self.conn:
+            for page, claims, verdict in results:
+                self._save_one(
+                    page, claims, verdict, run_id, code_fingerprint, settings_fingerprint
+                )
+                n += 1
+        return n
+
+    def _save_one(
+        self,
+        page: Page,
+        claims: Sequence[Claim],
+        verdict: Verdict,
+        run_id: int,
+        code_fp: str,
+        settings_fp: str,
+    ) -> None:
+        c = self.conn
+        c.execute(
+            "INSERT INTO pages(source, page_id, url, title, content_type, content_hash, "
+            "last_modified, authors, labels, properties, seen_run) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(source, page_id) DO UPDATE SET url=excluded.url, title=excluded.title, "
+            "content_type=excluded.content_type, content_hash=excluded.content_hash, "
+            "last_modified=excluded.last_modified, authors=excluded.authors, "
+            "labels=excluded.labels, properties=excluded.properties, seen_run=excluded.seen_run",
+            (
+                page.source,
+                page.page_id,
+                page.url,
+                page.title,
+                page.content_type,
+                page.content_hash,
+                _iso(page.last_modified),
+                json.dumps(page.authors),
+                json.dumps(page.labels),
+                json.dumps(page.properties),
+                run_id,
+            ),
+        )
+        c.execute(
+            "DELETE FROM claims WHERE source = ? AND page_id = ?", (page.source, page.page_id)
+        )
+        findings = {f.claim.key: f for f in verdict.findings}
+        rows = []
+        for cl in claims:
+            f = findings.get(cl.key)
+            rows.append(
+                (
+                    page.source,
+                    page.page_id,
+                    cl.key,
+                    str(cl.kind),
+                    cl.subject,
+                    cl.value,
+                    cl.context,
+                    cl.span.line,
+                    cl.span.column,
+                    int(cl.historical),
+                    cl.text,
+                    str(f.outcome) if f else None,
+                    f.message if f else "",
+                    f.suggestion if f else None,
+                    _evidence_to_json(f.evidence) if f else "[]",
+                )
+            )
+        c.executemany(
+            "INSERT OR REPLACE INTO claims(source, page_id, claim_key, kind, subject, value, "
+            "context, line, col, historical, text, outcome, message, suggestion, evidence) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+        c.execute(
+            "INSERT INTO verdicts(source, page_id, status, score, reasons, signals, checked_at, "
+            "content_hash, code_fingerprint, settings_fingerprint, error, run_id) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, page_id) DO UPDATE SET "
+            "status=excluded.status, score=excluded.score, reasons=excluded.reasons, "
+            "signals=excluded.signals, checked_at=excluded.checked_at, "
+            "content_hash=excluded.content_hash, code_fingerprint=excluded.code_fingerprint, "
+            "settings_fingerprint=excluded.settings_fingerprint, error=excluded.error, "
+            "run_id=excluded.run_id",
+            (
+                verdict.source,
+                verdict.page_id,
+                str(verdict.status),
+                verdict.score,
+                json.dumps(list(verdict.reasons)),
+                _signals_to_json(verdict.signals),
+                _iso(verdict.checked_at) or _now(),
+                verdict.content_hash,
+                code_fp,
+                settings_fp,
+                verdict.error,
+                run_id,
+            ),
+        )
+
+    def forget_unseen(self, source: str, run_id: int) -> int:
+        """Drop pages of `source` that the completed crawl of run `run_id` did not see."""
+        with self.conn:
+            gone = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT page_id FROM pages WHERE source = ? "
+                    "AND (seen_run IS NULL OR seen_run != ?)",
+                    (source, run_id),
+                )
+            ]
+            for pid in gone:
+                for table in ("claims", "verdicts", "pages"):
+                    self.conn.execute(
+                        f"DELETE FROM {table} WHERE source = ? AND page_id = ?", (source, pid)
+                    )
+        return len(gone)
+
+    def page(self, source: str, page_id: str) -> StoredPage | None:
+        row = self.conn.execute(
+            "SELECT source, page_id, url, title, content_type, content_hash, last_modified, "
+            "authors, labels FROM pages WHERE source = ? AND page_id = ?",
+            (source, page_id),
+        ).fetchone()
+        return self._page(row) if row else None
+
+    def pages(self) -> Iterator[StoredPage]:
+        for row in self.conn.execute(
+            "SELECT source, page_id, url, title, content_type, content_hash, last_modified, "
+            "authors, labels FROM pages ORDER BY source, page_id"
+        ):
+            yield self._page(row)
+
+    @staticmethod
+    def _page(row: Sequence[Any]) -> StoredPage:
+        return StoredPage(
+            source=row[0],
+            page_id=row[1],
+            url=row[2],
+            title=row[3],
+            content_type=row[4],
+            content_hash=row[5],
+            last_modified=_dt(row[6]),
+            authors=tuple(json.loads(row[7])),
+            labels=tuple(json.loads(row[8])),
+        )
+
+    def find_pages(self, ref: str) -> list[tuple[str, str]]:
+        """(source, page_id) pairs whose id or URL equals `ref`."""
+        rows = self.conn.execute(
+            "SELECT source, page_id FROM pages WHERE page_id = ? OR url = ? ORDER BY source",
+            (ref, ref),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def claims(self, source: str, page_id: str) -> list[tuple[Claim, Finding | None]]:
+        out: list[tuple[Claim, Finding | None]] = []
+        for r in self.conn.execute(
+            "SELECT kind, subject, value, context, line, col, historical, text, outcome, "
+            "message, suggestion, evidence FROM claims WHERE source = ? AND page_id = ? "
+            "ORDER BY line, col, kind, subject",
+            (source, page_id),
+        ):
+            claim = Claim(
+                source=source,
+                page_id=page_id,
+                kind=ClaimKind(r[0]),
+                subject=r[1],
+                value=r[2],
+                context=r[3],
+                span=Span(int(r[4]), int(r[5])),
+                historical=bool(r[6]),
+                text=r[7],
+            )
+            finding = (
+                Finding(
+                    claim=claim,
+                    outcome=Outcome(r[8]),
+                    evidence=_evidence_from_json(r[11]),
+                    message=r[9],
+                    suggestion=r[10],
+                )
+                if r[8]
+                else None
+            )
+            out.append((claim, finding))
+        return out
+
+    def verdict(self, source: str, page_id: str) -> Verdict | None:
+        row = self.conn.execute(
+            "SELECT status, score, reasons, signals, checked_at, content_hash, error "
+            "FROM verdicts WHERE source = ? AND page_id = ?",
+            (source, page_id),
+        ).fetchone()
+        if row is None:
+            return None
+        findings = tuple(f for _, f in self.claims(source, page_id) if f is not None)
+        return Verdict(
+            source=source,
+            page_id=page_id,
+            status=Status(row[0]),
+            score=float(row[1]),
+            findings=findings,
+            signals=_signals_from_json(row[3]),
+            reasons=tuple(json.loads(row[2])),
+            checked_at=_dt(row[4]),
+            content_hash=row[5],
+            error=row[6],
+        )
+
+    def verdicts(self) -> Iterator[Verdict]:
+        keys = self.conn.execute(
+            "SELECT source, page_id FROM verdicts ORDER BY source, page_id"
+        ).fetchall()
+        for source, page_id in keys:
+            v = self.verdict(source, page_id)
+            if v is not None:
+                yield v
+
+    def status_counts(self) -> dict[str, int]:
+        counts = {str(s): 0 for s in Status}
+        for status, n in self.conn.execute("SELECT status, count(*) FROM verdicts GROUP BY status"):
+            counts[status] = int(n)
+        return counts
