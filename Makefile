@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/python examples/acme/build.py $(DEMO)
 	@echo "== stale scan (exit code 1 means: stale pages found) =="
-	@$(BIN)/stale scan --wiki $(DEMO)/wiki --repo $(DEMO)/repo --store $(DEMO)/stale.db; test $$? -le 1
+	@$(BIN)/stale scan --wiki $(DEMO)/wiki --repo $(DEMO)/acme-billing --store $(DEMO)/stale.db; test $$? -le 1
 	@echo
 	@echo "== stale report =="
 	@$(BIN)/stale report --store $(DEMO)/stale.db --format markdown

@@ -203,9 +203,9 @@ def _resolve_page(db: Store, cfg: Config, ref: str) -> tuple[str, str]:
             except ConfigError:
                 continue
             owns = getattr(connector, "owns", None)
-            pid = owns(ref) if callable(owns) else None
-            if pid is not None:
-                matches.append((name, pid))
+            owned = owns(ref) if callable(owns) else None
+            if isinstance(owned, str):
+                matches.append((name, owned))
     if not matches:
         fail(f"{ref}: no such page in {db.path}; give a page id, URL or path from `stale report`")
     if len(matches) > 1:
@@ -291,16 +291,18 @@ def format_verdict(
             Outcome.CONFIRMED: 2,
             Outcome.UNVERIFIABLE: 3,
         }
-        for f in sorted(shown, key=lambda f: (order[f.outcome], f.claim.span.line)):
+        # Claims about now first (what is wrong, then what holds), history last.
+        for f in sorted(
+            shown, key=lambda f: (f.claim.historical, order[f.outcome], f.claim.span.line)
+        ):
             c = f.claim
             subj = c.subject + (f" = {c.value}" if c.value else "")
             ctx = f" ({c.context})" if c.context else ""
-            lines.append(
-                f"    [{_MARK[f.outcome]}] line {c.span.line}: {c.kind} {subj}{ctx}: {f.message}"
-            )
+            mark = "history" if c.historical else _MARK[f.outcome]
+            lines.append(f"    [{mark}] line {c.span.line}: {c.kind} {subj}{ctx}: {f.message}")
             if f.suggestion:
                 lines.append(f"         suggestion: {f.suggestion}")
-            if f.outcome is not Outcome.CONFIRMED or verbose:
+            if (f.outcome is not Outcome.CONFIRMED and not c.historical) or verbose:
                 for e in f.evidence:
                     lines.append(f"         evidence: {e.describe()}")
     if v.error:

@@ -84,13 +84,26 @@ def _noisy_or(weights: Sequence[float]) -> float:
     return 1.0 - keep
 
 
-def _describe(f: Finding) -> str:
+def _describe_parts(f: Finding) -> tuple[str, int, str]:
+    """(what the claim is, its line, what was found) for one finding."""
     c = f.claim
     head = f"{c.kind} `{c.subject}`" + (f" = {c.value}" if c.value else "")
     msg = f.message or str(f.outcome)
-    line = f" (line {c.span.line})"
     sugg = f"; suggestion: {f.suggestion}" if f.suggestion and f.suggestion not in msg else ""
-    return f"{head}{line}: {msg}{sugg}"
+    return head, c.span.line, f"{msg}{sugg}"
+
+
+def _merge_same(parts: Sequence[tuple[str, int, str]]) -> list[str]:
+    """One reason per distinct finding; the same thing said on several lines
+    becomes one sentence naming all the lines."""
+    merged: dict[tuple[str, str], list[int]] = {}
+    for head, line, msg in parts:
+        merged.setdefault((head, msg), []).append(line)
+    out = []
+    for (head, msg), lines in merged.items():
+        where = "line" if len(lines) == 1 else "lines"
+        out.append(f"{head} ({where} {', '.join(str(n) for n in sorted(set(lines)))}): {msg}")
+    return out
 
 
 def judge(
@@ -120,10 +133,43 @@ def judge(
     hint_score = min(hint_score, max(0.0, cfg.stale_score - 0.01))
     score = round(_noisy_or([finding_score, hint_score]), 4)
 
-    reasons = [_describe(f) for _, f in against]
+    reasons = _merge_same([_describe_parts(f) for _, f in against])
     reasons += [s.message for s in all_signals if s.weight > 0]
 
+    # Past-tense claims the repository's history bears out (the flag did exist and
+    # was removed; the old version was pinned): the page is an accurate record.
+    history_matches = [
+        f
+        for f in findings
+        if f.claim.historical
+        and (
+            (f.outcome is Outcome.CONFIRMED and f.evidence)
+            or (
+                f.outcome in (Outcome.MISSING, Outcome.CONTRADICTED)
+                and any(e.commit for e in f.evidence)
+            )
+        )
+    ]
     checkable = [c for c in claims if c.kind not in HINT_KINDS and not c.historical]
+    if not checked and history_matches and score < cfg.suspect_score:
+        example = history_matches[0]
+        reasons = [
+            f"a record of history: {len(history_matches)} past-tense claim(s) match the "
+            f"repository's history (e.g. {example.claim.kind} `{example.claim.subject}`: "
+            f"{example.message.rstrip('.')})",
+            *reasons,
+        ]
+        return Verdict(
+            source=page.source,
+            page_id=page.page_id,
+            status=Status.CURRENT,
+            score=score,
+            findings=tuple(findings),
+            signals=tuple(all_signals),
+            reasons=tuple(reasons),
+            checked_at=now,
+            content_hash=page.content_hash,
+        )
     if not checked and not all_signals:
         why = (
             "no checkable claims on this page"

@@ -106,11 +106,14 @@ def settings_fingerprint(judge_cfg: JudgeConfig, verifiers: Mapping[ClaimKind, A
 def verify_claims(
     claims: Sequence[Claim], code: Codebase, verifiers: Mapping[ClaimKind, Verifier]
 ) -> list[Finding]:
-    """One Finding per current, checkable claim. A verifier that raises gives
-    `unverifiable` for that claim (with the error), never a failed page."""
+    """One Finding per checkable claim. Claims told as history are checked too:
+    the judge never counts them against a page, but a past-tense claim that
+    matches the repository's history is evidence that a postmortem or ADR is an
+    accurate record. A verifier that raises gives `unverifiable` for that claim
+    (with the error), never a failed page."""
     findings: list[Finding] = []
     for claim in claims:
-        if claim.historical or claim.kind in HINT_KINDS:
+        if claim.kind in HINT_KINDS:
             continue
         verifier = verifiers.get(claim.kind)
         if verifier is None:

@@ -107,3 +107,16 @@ def test_thresholds_are_configurable() -> None:
 def test_unknown_verdict_carries_the_error() -> None:
     v = unknown_verdict(page(), "could not read the page: bad bytes", now=NOW)
     assert v.status is Status.UNKNOWN and v.error and "bad bytes" in v.reasons[0]
+
+
+def test_history_page_matching_repo_history_is_current_with_evidence() -> None:
+    old = claim("--region", historical=True)
+    v = judge(page(), [old], [finding(old, Outcome.MISSING)], CFG, now=NOW)
+    assert v.status is Status.CURRENT
+    assert v.reasons[0].startswith("a record of history: 1 past-tense claim")
+    # A past-tense claim the history cannot bear out is no evidence at all.
+    hist_unverified = finding(old, Outcome.UNVERIFIABLE, evidence=())
+    assert judge(page(), [old], [hist_unverified], CFG, now=NOW).status is Status.UNKNOWN
+    # Missing "with evidence" but without a commit says nothing about history.
+    no_commit = finding(old, Outcome.MISSING, evidence=(Evidence(repo="r", path="Makefile"),))
+    assert judge(page(), [old], [no_commit], CFG, now=NOW).status is Status.UNKNOWN

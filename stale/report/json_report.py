@@ -34,6 +34,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "subject": c.subject,
         "value": c.value,
         "context": c.context,
+        "historical": c.historical,
         "outcome": str(f.outcome),
         "line": c.span.line,
         "message": f.message,

@@ -42,7 +42,10 @@ class MarkdownReporter:
                 for reason in v.reasons:
                     out.write(f"- {_cell(reason)}\n")
                 for f in v.findings:
-                    if f.outcome in (Outcome.CONTRADICTED, Outcome.MISSING):
+                    if (
+                        f.outcome in (Outcome.CONTRADICTED, Outcome.MISSING)
+                        and not f.claim.historical
+                    ):
                         for e in f.evidence:
                             out.write(
                                 f"  - evidence for `{_cell(f.claim.subject)}`: {e.describe()}\n"

@@ -1,0 +1,92 @@
+"""Claim extraction: a page body -> the checkable claims it makes.
+
+    from stale.extract import extract_claims
+    claims = extract_claims(page)
+
+Layout: a *front end* per content type turns the body into neutral segments
+(:mod:`stale.extract.segments`: headings, prose sentences with inline code and
+links, code blocks); the shared *classifier* (:mod:`stale.extract.classify`)
+turns segments into claims. Adding HTML or wikitext means writing a front end
+and registering it in :data:`FRONT_ENDS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from stale.extract.segments import Segment
+from stale.model import HINT_KINDS, Claim, Page, Span
+
+__all__ = ["FRONT_ENDS", "MAX_CLAIMS", "ExtractionError", "extract_claims"]
+
+#: At most this many claims per page (the first ones are kept).
+MAX_CLAIMS = 2000
+
+
+class ExtractionError(Exception):
+    """Claims could not be read from a page (the page gets an `unknown` verdict)."""
+
+
+def _markdown(body: str) -> list[Segment]:
+    from stale.extract.markdown import parse_markdown
+
+    return parse_markdown(body)
+
+
+#: content_type -> front end (body -> neutral segments, in document order).
+FRONT_ENDS: dict[str, Callable[[str], list[Segment]]] = {"markdown": _markdown}
+
+
+def extract_claims(page: Page) -> list[Claim]:
+    """Every checkable claim on `page`, deduplicated by Claim.key (first kept).
+
+    Raises only ExtractionError (unsupported content type or an internal bug),
+    with a one-line message."""
+    try:
+        return _extract(page)
+    except ExtractionError:
+        raise
+    except Exception as exc:
+        msg = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExtractionError(f"claim extraction failed: {msg}"[:300]) from exc
+
+
+def _extract(page: Page) -> list[Claim]:
+    from stale.extract.classify import Classifier
+    from stale.extract.context import page_is_historical
+    from stale.extract.suppress import parse_suppressions, split_lines
+
+    front = FRONT_ENDS.get(page.content_type)
+    if front is None:
+        raise ExtractionError(f"no claim extractor for content type {page.content_type!r}")
+    body = page.body if isinstance(page.body, str) else ""
+    sup = parse_suppressions(body)
+    if sup.page:
+        return []
+    segments = front(body)
+    found = Classifier(split_lines(body)).run(segments)
+    page_hist = page_is_historical(page)
+    seen: set[str] = set()
+    claims: list[Claim] = []
+    for d, hist in found:
+        if sup.drops(d.subject, d.line):
+            continue
+        hint = d.kind in HINT_KINDS
+        claim = Claim(
+            source=page.source,
+            page_id=page.page_id,
+            kind=d.kind,
+            subject=d.subject,
+            value=d.value,
+            context=d.context,
+            span=Span(max(d.line, 1), max(d.column, 1)),
+            historical=False if hint else (hist or page_hist),
+            text=d.text[:200],
+        )
+        if claim.key in seen:
+            continue
+        seen.add(claim.key)
+        claims.append(claim)
+        if len(claims) >= MAX_CLAIMS:
+            break
+    return claims

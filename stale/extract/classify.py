@@ -1,0 +1,639 @@
+"""Segments -> claim drafts. Shared by every front end.
+
+The classifier walks the neutral segments in document order, keeps track of
+section headings (historical sections) and of the sentence right before each
+code block (its context), and turns
+
+* inline code in prose into path, flag, env, config, endpoint, version,
+  command and symbol claims,
+* prose itself into endpoint ("call GET /v1/health"), version ("Python 3.11"),
+  marker, date and link claims,
+* code blocks into claims by their info string (shell, config, Python imports,
+  Dockerfile FROM lines; anything else says nothing).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+
+from stale.extract.commands import (
+    EXTERNAL_TOOLS,
+    INTERPRETERS,
+    PROSE_TOOL_NAMES,
+    analyze_line,
+    command_context,
+    flag_subject,
+    program_context,
+)
+from stale.extract.config_blocks import (
+    CONFIG_INFOS,
+    comment_file,
+    config_block_claims,
+    is_config_path,
+)
+from stale.extract.context import SectionTracker, block_inherits_historical, sentence_is_historical
+from stale.extract.dates import find_dates
+from stale.extract.links import URL_RE, repo_link
+from stale.extract.patterns import (
+    PLATFORM_NAMES,
+    endpoint_subject,
+    env_name,
+    image_version,
+    is_placeholder,
+    normalize_route,
+    path_subject,
+    prose_versions,
+    symbol_subject,
+    wordset,
+)
+from stale.extract.segments import CodeBlock, Draft, Heading, Segment, Sentence
+from stale.model import ClaimKind
+
+#: Code block info strings that never hold claims.
+NO_CLAIM_INFOS = wordset(
+    """
+    text txt output out log logs plaintext plain none nohighlight raw diff patch mermaid
+    markdown md ascii csv tsv http-response
+    """
+)
+SHELL_INFOS = wordset(
+    "bash sh shell zsh console shell-session shellsession sh-session terminal ksh fish"
+)
+CONSOLE_INFOS = wordset("console shell-session shellsession sh-session terminal")
+PY_INFOS = wordset("python py python3 py3 pycon ipython pyi")
+DOCKER_INFOS = wordset("dockerfile docker containerfile")
+
+#: Third-party Python packages: importing them says nothing about this repo.
+PY_THIRD_PARTY = wordset(
+    """
+    django flask fastapi starlette requests httpx aiohttp urllib3 numpy pandas scipy sklearn
+    torch tensorflow keras matplotlib seaborn pydantic sqlalchemy alembic boto3 botocore
+    google azure celery redis yaml click typer attr attrs jinja2 werkzeug uvicorn gunicorn
+    pytest dateutil pytz stripe sentry_sdk structlog marshmallow psycopg2 psycopg pymysql
+    grpc opentelemetry prometheus_client tenacity rich jwt cryptography dotenv setuptools
+    pkg_resources six toml ujson orjson lxml bs4 PIL cv2 transformers openai langchain
+    anthropic kafka confluent_kafka pika kombu elasticsearch pymongo motor mongoengine
+    kubernetes docker paramiko fabric invoke airflow dagster prefect luigi dask ray polars
+    pyarrow hypothesis mock freezegun responses moto faker factory tqdm loguru arrow pendulum
+    """
+)
+
+_PROMPT_RE = re.compile(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::\S*)?\s*)?[$%]\s+")
+_KV_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=|:(?=\s))\s*(\S.*)$")
+_CONFIG_KEY_RE = re.compile(r"^[a-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$")
+_LOW_DOTTED_RE = re.compile(r"^[a-z_]+(?:\.[a-z_0-9]+)+$")
+_SNAKE_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+_CONFIG_WORDS_RE = re.compile(
+    r"\b(?:config|configs|configuration|setting|settings|key|keys|option|options|parameter"
+    r"|parameters|param|params|values\.ya?ml|property|properties)\b",
+    re.IGNORECASE,
+)
+_DEFAULT_WORD_RE = re.compile(r"\bdefault", re.IGNORECASE)
+_PROSE_ENDPOINT_RE = re.compile(r"(?<![\w/])(GET|POST|PUT|PATCH|DELETE)\s+(/[^\s`'\"),;]*)")
+
+_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "outdated",
+        re.compile(r"\b(?:outdated|out[- ]of[- ]date|obsolete)\b", re.IGNORECASE),
+    ),
+    (
+        "deprecated",
+        re.compile(r"\b(?:deprecated|no longer maintained|unmaintained)\b", re.IGNORECASE),
+    ),
+    ("todo", re.compile(r"\b(?:TODO|FIXME|TBD)\b")),
+)
+
+# -------------------------------------------------------------- stated defaults
+
+_C = "\x00"
+_D = "\x01"
+_CODE = _C + r"(?P<k>\d+)" + _D
+_VAL = (
+    _C + r"(?P<vc>\d+)" + _D + r"|\"(?P<vq>[^\"]{1,60})\"|'(?P<vs>[^']{1,60})'"
+    r"|(?P<vb>[^\s,;()" + _C + r"]+)"
+)
+_DEFAULT_PATTERNS = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        _CODE + r"(?:\s+\w+)?\s+(?:now\s+)?defaults?\s+to\s+(?:" + _VAL + ")",
+        _CODE + r"\s*\(\s*defaults?(?:\s*[:=]|\s+is|\s+to)?\s*(?:" + _VAL + r")\s*\)",
+        _CODE
+        + r"(?:\s+\w+)?\s+(?:has\s+a\s+)?default(?:\s+value)?\s*(?:is|of|:|=)\s*(?:"
+        + _VAL
+        + ")",
+        r"\bdefault(?:\s+value)?\s+(?:of|for)\s+(?:the\s+)?"
+        + _CODE
+        + r"(?:\s+\w+)?\s+(?:is|=|:)\s+(?:"
+        + _VAL
+        + ")",
+        r"\bdefault\s+" + _CODE + r"(?:\s+\w+)?\s+(?:is|=|:)\s+(?:" + _VAL + ")",
+        _CODE
+        + r"(?:\s+\w+)?\s+(?:is|are)\s+(?:set\s+to|configured\s+(?:to|as))\s+(?:"
+        + _VAL
+        + ")",
+        r"\bsets\s+" + _CODE + r"\s+to\s+(?:" + _VAL + ")",
+    )
+)
+#: Imperative "set `x` to 5" states a value only when the sentence says default.
+_SET_TO = re.compile(r"\bset\s+" + _CODE + r"\s+to\s+(?:" + _VAL + ")", re.IGNORECASE)
+
+_UNIT_RE = re.compile(
+    r"[ \t]+(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?|days?|[KMGT]i?B)\b",
+    re.IGNORECASE,
+)
+_BARE_VALUE_WORDS = wordset(
+    "true false on off yes no enabled disabled debug info warn warning error critical"
+)
+_EMPTY_CELLS = frozenset({"", "-", "—", "–", "none", "n/a", "na", "(none)", "required", "—."})
+
+
+def clean_value(raw: str, *, bare: bool) -> str | None:
+    """A stated value, quotes stripped, or None when it is not a usable value."""
+    v = raw.strip()
+    if bare:
+        v = v.rstrip(".:!?")
+        if not (re.fullmatch(r"-?\d[\w.:/+-]*", v) or v.lower() in _BARE_VALUE_WORDS):
+            return None
+    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'`":
+        v = v[1:-1]
+    v = v.strip()
+    if not v or len(v) > 100 or is_placeholder(v):
+        return None
+    return v
+
+
+def stated_defaults(s: Sentence) -> dict[int, str]:
+    """Index of an inline code in `s` -> the default value the sentence states."""
+    if not s.codes:
+        return {}
+    parts: list[str] = []
+    pos = 0
+    for i, c in enumerate(s.codes):
+        parts.append(s.text[pos : c.start])
+        parts.append(f"{_C}{i}{_D}")
+        pos = c.end
+    parts.append(s.text[pos:])
+    tmpl = "".join(parts)
+    out: dict[int, str] = {}
+    patterns = list(_DEFAULT_PATTERNS)
+    if _DEFAULT_WORD_RE.search(s.text):
+        patterns.append(_SET_TO)
+    for rx in patterns:
+        for m in rx.finditer(tmpl):
+            k = int(m.group("k"))
+            if k in out:
+                continue
+            if m.group("vc") is not None:
+                vi = int(m.group("vc"))
+                val = clean_value(s.codes[vi].text, bare=False) if vi < len(s.codes) else None
+            elif m.group("vq") is not None:
+                val = clean_value(m.group("vq"), bare=False)
+            elif m.group("vs") is not None:
+                val = clean_value(m.group("vs"), bare=False)
+            else:
+                val = clean_value(m.group("vb") or "", bare=True)
+                unit = _UNIT_RE.match(tmpl, m.end())
+                if val is not None and unit and re.fullmatch(r"\d+(?:\.\d+)?", val):
+                    val = f"{val} {unit.group(1)}"
+            if val is not None:
+                out[k] = val
+    return out
+
+
+def table_defaults(s: Sentence) -> dict[int, str]:
+    """For a table row whose first cell names a setting: its default from a
+    "Default" column or from "defaults to X" in another cell."""
+    if not s.cells or not s.codes:
+        return {}
+    col = next((i for i, h in enumerate(s.header) if re.search(r"\bdefault", h, re.I)), None)
+    named = [i for i, c in enumerate(s.codes) if c.cell is not None and c.cell != col]
+    if len(named) != 1:
+        return {}
+    first = named[0]
+    if col is not None and col < len(s.cells):
+        cell = s.cells[col].strip()
+        if cell.lower().strip("`*_ ") in _EMPTY_CELLS or len(cell.split()) > 3:
+            return {}
+        bare = not (cell.startswith("`") and cell.endswith("`"))
+        val = clean_value(cell, bare=False) if not bare else clean_value(cell, bare=True)
+        if val is None and bare and len(cell.split()) == 1:
+            val = clean_value(cell, bare=False)
+        return {first: val} if val is not None else {}
+    for cell in s.cells:
+        m = re.search(
+            r"\bdefaults?\s*(?:to|is|:|=)\s*(`[^`]{1,60}`|\"[^\"]{1,60}\"|[^\s,;()]+)",
+            cell,
+            re.IGNORECASE,
+        )
+        if m:
+            raw = m.group(1)
+            val = clean_value(raw, bare=raw[0] not in '`"')
+            if val is not None:
+                return {first: val}
+    return {}
+
+
+# -------------------------------------------------------------- the classifier
+
+
+class Classifier:
+    """Turns one page's segments into (draft, historical, hint) triples."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.sections = SectionTracker()
+        self.lead: Sentence | None = None
+        self.found: list[tuple[Draft, bool]] = []
+
+    def run(self, segments: Iterable[Segment]) -> list[tuple[Draft, bool]]:
+        for seg in segments:
+            if isinstance(seg, Heading):
+                self.sections.enter(seg.level, seg.text)
+                self.lead = None
+            elif isinstance(seg, Sentence):
+                self._sentence(seg)
+                if not seg.is_heading:
+                    self.lead = seg
+            elif isinstance(seg, CodeBlock):
+                self._block(seg)
+                self.lead = None
+        return self.found
+
+    # ---------------------------------------------------------------- helpers
+
+    def _emit(self, d: Draft, historical: bool) -> None:
+        self.found.append((d, historical))
+
+    def _column(self, line: int, needle: str) -> int:
+        if 1 <= line <= len(self.lines) and needle:
+            col = self.lines[line - 1].find(needle)
+            if col >= 0:
+                return col + 1
+        return 1
+
+    def _locate(self, fragment: str, start: int) -> tuple[int, int]:
+        """(line, column) of a prose fragment at or after line `start`."""
+        for needle in (fragment, fragment.split()[0] if fragment.split() else ""):
+            if not needle:
+                continue
+            for ln in range(max(start, 1), min(start + 60, len(self.lines)) + 1):
+                col = self.lines[ln - 1].find(needle)
+                if col >= 0:
+                    return ln, col + 1
+        return start, 1
+
+    # ---------------------------------------------------------------- prose
+
+    def _sentence(self, s: Sentence) -> None:
+        hist = self.sections.historical or sentence_is_historical(s.text)
+        text = s.text[:200]
+        blanked = list(s.text)
+        for c in s.codes:
+            for k in range(c.start, min(c.end, len(blanked))):
+                blanked[k] = " "
+        prose = "".join(blanked)
+
+        prog_ctx, external = self._programs(s, prose)
+        config_ctx = self._config_context(s)
+        config_words = bool(_CONFIG_WORDS_RE.search(prose))
+        defaults = stated_defaults(s)
+        for k, v in table_defaults(s).items():
+            defaults.setdefault(k, v)
+
+        for i, code in enumerate(s.codes):
+            drafts = self._inline_code(
+                code.text, defaults.get(i), prog_ctx, external, config_ctx, config_words, s
+            )
+            col = self._column(code.line, "`" + code.text)
+            if col > 1:
+                col += 1
+            else:
+                col = self._column(code.line, code.text)
+            for d in drafts:
+                self._emit(replace(d, line=code.line, column=col, text=text), hist)
+
+        def at(
+            kind: ClaimKind,
+            subject: str,
+            value: str | None,
+            frag: str,
+            ctx: str | None = None,
+            h: bool = hist,
+        ) -> None:
+            line, col = self._locate(frag, s.line)
+            self._emit(Draft(kind, subject, value, ctx, line, col, text), h)
+
+        for m in _PROSE_ENDPOINT_RE.finditer(prose):
+            route = normalize_route(m.group(2).rstrip(".:!?"))
+            if route:
+                at(ClaimKind.ENDPOINT, f"{m.group(1)} {route}", None, m.group(0))
+        unticked = s.text.replace("`", " ")
+        for subject, ver, off in prose_versions(unticked):
+            frag = unticked[off : off + 40].split(" ")[0]
+            at(ClaimKind.VERSION, subject, ver, frag)
+        for subject, rx in _MARKERS:
+            mm = rx.search(prose)
+            if mm:
+                at(ClaimKind.MARKER, subject, None, mm.group(0), h=False)
+        for subject, iso, off in find_dates(unticked):
+            at(ClaimKind.DATE, subject, iso, unticked[off : off + 30].split(" ")[0], h=False)
+        hrefs = [(lk.href, lk.line) for lk in s.links]
+        hrefs += [(m.group(0), 0) for m in URL_RE.finditer(prose)]
+        for href, line in hrefs:
+            rl = repo_link(href)
+            if rl:
+                ln, col = self._locate(href, line or s.line)
+                self._emit(Draft(ClaimKind.LINK, rl[1], None, rl[0], ln, col, text), hist)
+
+    def _programs(self, s: Sentence, prose: str) -> tuple[str | None, bool]:
+        """The script a sentence's flags belong to, and whether it names an
+        external tool (whose flags are then not claims)."""
+        ctx: str | None = None
+        external = False
+        for c in s.codes:
+            t = c.text.strip()
+            if not t or t.startswith("-"):
+                continue
+            if any(ch.isspace() for ch in t):
+                c2, ext = command_context(t)
+            else:
+                c2 = program_context(t)
+                ext = t in EXTERNAL_TOOLS or t in INTERPRETERS or t in ("npm", "yarn", "pnpm")
+            ctx = ctx or c2
+            external = external or ext
+        words = set(re.findall(r"[A-Za-z][\w-]*", prose))
+        if words & PROSE_TOOL_NAMES:
+            external = True
+        return ctx, external
+
+    def _config_context(self, s: Sentence) -> str | None:
+        for c in s.codes:
+            p = path_subject(c.text)
+            if p and is_config_path(p):
+                return p
+        return None
+
+    def _inline_code(
+        self,
+        raw: str,
+        default: str | None,
+        prog_ctx: str | None,
+        external: bool,
+        config_ctx: str | None,
+        config_words: bool,
+        s: Sentence,
+    ) -> list[Draft]:
+        t = raw.strip()
+        if not t or len(t) > 200 or "\n" in t:
+            return []
+        if t in PLATFORM_NAMES:
+            return []
+        ep = endpoint_subject(t)
+        if ep:
+            return [Draft(ClaimKind.ENDPOINT, ep)]
+        kv = _KV_RE.match(t)
+        if kv and not t.startswith("-"):
+            return self._key_value(kv.group(1), kv.group(3), config_ctx, s)
+        if any(ch.isspace() for ch in t):
+            first = t.split()[0]
+            if flag_subject(first):
+                return self._flag(first, default, prog_ctx, external)
+            return list(analyze_line(t))
+        f = flag_subject(t)
+        if f:
+            return self._flag(f, default, prog_ctx, external)
+        name = env_name(t)
+        if name:
+            return [Draft(ClaimKind.ENV, name, default)]
+        iv = image_version(t)
+        if iv:
+            return [Draft(ClaimKind.VERSION, iv[0], iv[1])]
+        p = path_subject(t)
+        if p:
+            return [Draft(ClaimKind.PATH, p)]
+        if _LOW_DOTTED_RE.match(t) or _SNAKE_RE.match(t):
+            if default is not None or config_words or _DEFAULT_WORD_RE.search(s.text):
+                return [Draft(ClaimKind.CONFIG, t, default, config_ctx)]
+            sym = symbol_subject(t)
+            return [Draft(ClaimKind.SYMBOL, sym)] if sym else []
+        if default is not None and re.fullmatch(r"[a-z][A-Za-z0-9_]*", t):
+            if not is_placeholder(t) and len(t) >= 3:
+                return [Draft(ClaimKind.CONFIG, t, default, config_ctx)]
+            return []
+        sym = symbol_subject(t)
+        return [Draft(ClaimKind.SYMBOL, sym)] if sym else []
+
+    def _flag(
+        self, flag: str, default: str | None, prog_ctx: str | None, external: bool
+    ) -> list[Draft]:
+        f = flag_subject(flag)
+        if not f or (external and prog_ctx is None):
+            return []
+        return [Draft(ClaimKind.FLAG, f, default, prog_ctx)]
+
+    def _key_value(self, key: str, raw: str, config_ctx: str | None, s: Sentence) -> list[Draft]:
+        raw = raw.strip()
+        code_like = raw.startswith(("=", "//")) or re.search(
+            r"[()\[\]{};]|==|=>|\s(?:if|and|or)\s", raw
+        )
+        if code_like and not is_placeholder(raw):
+            return []
+        quoted = len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'"
+        if len(raw.split()) > 1 and not quoted:
+            return []
+        name = env_name(key)
+        if name:
+            val = clean_value(raw, bare=False) if _DEFAULT_WORD_RE.search(s.text) else None
+            return [Draft(ClaimKind.ENV, name, val)]
+        if not _CONFIG_KEY_RE.match(key) or len(key) < 2 or is_placeholder(key):
+            return []
+        plain_word = re.fullmatch(r"[a-z]+", key) is not None
+        if plain_word and not (
+            config_ctx or _CONFIG_WORDS_RE.search(s.text) or _DEFAULT_WORD_RE.search(s.text)
+        ):
+            return []
+        return [Draft(ClaimKind.CONFIG, key, clean_value(raw, bare=False), config_ctx)]
+
+    # ---------------------------------------------------------------- blocks
+
+    def _block(self, b: CodeBlock) -> None:
+        lead = self.lead
+        hist = self.sections.historical or (
+            lead is not None and block_inherits_historical(lead.text)
+        )
+        info = b.info
+        if info in NO_CLAIM_INFOS:
+            return
+        if info in SHELL_INFOS or (info == "" and looks_like_shell(b.lines)):
+            self._shell(b, hist, console=info in CONSOLE_INFOS)
+        elif info in CONFIG_INFOS:
+            self._config(b, hist, CONFIG_INFOS[info])
+        elif info in PY_INFOS:
+            self._python(b, hist)
+        elif info in DOCKER_INFOS:
+            self._dockerfile(b, hist)
+
+    def _emit_block(self, b: CodeBlock, idx: int, drafts: Iterable[Draft], hist: bool) -> None:
+        line = b.first_line + idx
+        raw = b.lines[idx] if idx < len(b.lines) else ""
+        text = raw.strip()[:200]
+        for d in drafts:
+            last = d.subject.split(" ")[-1]
+            col = raw.find(last)
+            if col < 0:
+                col = raw.find(last.rsplit(".", 1)[-1])
+            self._emit(replace(d, line=line, column=max(col + 1, 1), text=text), hist)
+
+    def _shell(self, b: CodeBlock, hist: bool, console: bool) -> None:
+        for idx, cmd in shell_commands(b.lines, console):
+            self._emit_block(b, idx, analyze_line(cmd), hist)
+
+    def _config(self, b: CodeBlock, hist: bool, kind: str) -> None:
+        context: str | None = None
+        cf = comment_file(b.lines)
+        if cf:
+            context = cf[0]
+            self._emit_block(b, cf[1], [Draft(ClaimKind.PATH, cf[0])], hist)
+        elif self.lead is not None:
+            context = self._config_context(self.lead)
+        json_ok = context is not None or (
+            self.lead is not None and bool(_CONFIG_WORDS_RE.search(self.lead.text))
+        )
+        for d, idx in config_block_claims(kind, b.lines, context, json_ok):
+            self._emit_block(b, idx, [d], hist)
+
+    def _python(self, b: CodeBlock, hist: bool) -> None:
+        for idx, line in enumerate(b.lines):
+            subjects = python_imports(line)
+            if subjects:
+                self._emit_block(b, idx, [Draft(ClaimKind.SYMBOL, s) for s in subjects], hist)
+
+    def _dockerfile(self, b: CodeBlock, hist: bool) -> None:
+        for idx, line in enumerate(b.lines):
+            m = re.match(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", line, re.IGNORECASE)
+            if m:
+                iv = image_version(m.group(1))
+                if iv:
+                    self._emit_block(b, idx, [Draft(ClaimKind.VERSION, iv[0], iv[1])], hist)
+
+
+# -------------------------------------------------------------- block helpers
+
+
+def looks_like_shell(lines: tuple[str, ...]) -> bool:
+    """An unlabeled block is shell when its lines are prompts or commands."""
+    body = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    if not body:
+        return False
+    if any(_PROMPT_RE.match(ln) for ln in body):
+        return True
+    hits = sum(1 for ln in body if _looks_like_command(ln.strip()))
+    return hits >= 1 and hits >= 0.8 * len(body)
+
+
+def _looks_like_command(line: str) -> bool:
+    words = line.split()
+    if not words:
+        return False
+    k = 0
+    while k < len(words) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[k]):
+        k += 1
+    if k < len(words) and words[k] in ("sudo", "env"):
+        k += 1
+    if k >= len(words):
+        return k > 0
+    w = words[k]
+    return (
+        w in EXTERNAL_TOOLS
+        or w in INTERPRETERS
+        or w in ("make", "npm", "yarn", "pnpm")
+        or w.startswith("./")
+    )
+
+
+def shell_commands(lines: tuple[str, ...], console: bool) -> list[tuple[int, str]]:
+    """(line index, command) for each command in a shell block.
+
+    A prompt ("$ ", "% ", "user@host:~$ ") marks a command; once a block uses
+    prompts (or is a console block), lines without one are output. "# " lines
+    are comments, except in console blocks where "# " is a root prompt before a
+    known program."""
+    prompted = console or any(_PROMPT_RE.match(ln) for ln in lines)
+    out: list[tuple[int, str]] = []
+    heredoc: str | None = None
+    idx = 0
+    n = len(lines)
+    while idx < n:
+        raw = lines[idx]
+        start = idx
+        idx += 1
+        if heredoc is not None:
+            if raw.strip() == heredoc:
+                heredoc = None
+            continue
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        m = _PROMPT_RE.match(raw)
+        if m:
+            cmd = raw[m.end() :]
+        elif stripped.startswith("#"):
+            rest = stripped[1:].strip()
+            if console and stripped.startswith("# ") and _looks_like_command(rest):
+                cmd = rest
+            else:
+                continue
+        elif prompted:
+            continue
+        else:
+            cmd = stripped
+        while cmd.rstrip().endswith("\\") and idx < n:
+            cmd = cmd.rstrip()[:-1] + " " + lines[idx].strip()
+            idx += 1
+        hd = re.search(r"<<-?\s*['\"]?([A-Za-z_]\w*)['\"]?", cmd)
+        if hd:
+            heredoc = hd.group(1)
+        out.append((start, cmd))
+    return out
+
+
+_IMPORT_RE = re.compile(
+    r"^\s*(?:>>>\s*)?import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*)\s*(?:#.*)?$"
+)
+_FROM_RE = re.compile(r"^\s*(?:>>>\s*)?from\s+([\w.]+)\s+import\s+\(?([\w\s,]+?)\)?\s*(?:#.*)?$")
+
+
+def _own_module(mod: str) -> bool:
+    import sys
+
+    parts = mod.split(".")
+    if len(parts) < 2 or any(not p.isidentifier() for p in parts):
+        return False
+    root = parts[0]
+    if root in sys.stdlib_module_names or root in PY_THIRD_PARTY:
+        return False
+    return not is_placeholder(mod.replace(".", "-"))
+
+
+def python_imports(line: str) -> list[str]:
+    """Symbols imported from the page's own dotted packages (`acme.billing`)."""
+    m = _FROM_RE.match(line)
+    if m:
+        mod = m.group(1)
+        if mod.startswith(".") or not _own_module(mod + ".x" if "." not in mod else mod):
+            return []
+        if "." not in mod:
+            return []
+        names = [n.strip().split()[0] for n in m.group(2).split(",") if n.strip()]
+        return [f"{mod}.{n}" for n in names if n.isidentifier()]
+    m = _IMPORT_RE.match(line)
+    if m:
+        out = []
+        for item in m.group(1).split(","):
+            mod = item.strip().split()[0]
+            if _own_module(mod):
+                out.append(mod)
+        return out
+    return []

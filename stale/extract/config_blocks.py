@@ -1,0 +1,188 @@
+"""Config code blocks (YAML, TOML, INI, JSON, .env, properties) -> claims.
+
+Parsing is safe (yaml.safe_load_all, tomllib, json, configparser, line-based
+.env) and every failure just yields no claims.
+"""
+
+from __future__ import annotations
+
+import configparser
+import datetime as _dt
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from stale.extract.patterns import env_name, is_placeholder, path_subject
+from stale.extract.segments import Draft
+from stale.model import ClaimKind
+
+#: Info strings of config blocks, mapped to a parser.
+CONFIG_INFOS = {
+    "yaml": "yaml",
+    "yml": "yaml",
+    "toml": "toml",
+    "ini": "ini",
+    "cfg": "ini",
+    "json": "json",
+    "jsonc": "json",
+    "env": "env",
+    "dotenv": "env",
+    "properties": "properties",
+    "props": "properties",
+}
+
+CONFIG_EXTENSIONS: tuple[str, ...] = (
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".ini",
+    ".cfg",
+    ".conf",
+    ".json",
+    ".env",
+    ".properties",
+    ".tfvars",
+    ".hcl",
+)
+
+_MAX_LEAVES = 500
+_MAX_DEPTH = 12
+_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+_PROP_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*[=:]\s*(.*?)\s*$")
+_COMMENT_LINE = re.compile(r"^\s*(?:#|//|;|--|<!--)\s*(.*?)\s*(?:-->)?\s*$")
+
+
+def is_config_path(p: str) -> bool:
+    base = p.rsplit("/", 1)[-1]
+    return base.endswith(CONFIG_EXTENSIONS) or base.startswith(".env")
+
+
+def comment_file(lines: tuple[str, ...]) -> tuple[str, int] | None:
+    """A file named in the block's first non-blank line, if it is a comment."""
+    for idx, line in enumerate(lines):
+        if not line.strip():
+            continue
+        m = _COMMENT_LINE.match(line)
+        if not m:
+            return None
+        for tok in re.split(r"[\s,()]+", m.group(1))[:6]:
+            p = path_subject(tok.strip(":"))
+            if p and is_config_path(p):
+                return p, idx
+        return None
+    return None
+
+
+def scalar_text(v: object) -> str | None:
+    """Normalise a parsed scalar; None when there is nothing to claim."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return str(v)
+    if isinstance(v, _dt.datetime | _dt.date):
+        return v.isoformat()
+    if isinstance(v, str):
+        s = v.strip()
+        if not s or "\n" in s or len(s) > 200 or is_placeholder(s):
+            return ""
+        return s
+    return None
+
+
+def _leaves(
+    obj: Any, prefix: tuple[str, ...], depth: int = 0
+) -> Iterator[tuple[tuple[str, ...], Any]]:
+    if depth > _MAX_DEPTH:
+        return
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            key = str(k)
+            if not _KEY_RE.match(key):
+                continue
+            if isinstance(v, dict):
+                yield from _leaves(v, (*prefix, key), depth + 1)
+            elif isinstance(v, list):
+                continue  # list items are examples as often as settings
+            else:
+                yield (*prefix, key), v
+
+
+def _find_line(lines: tuple[str, ...], parts: tuple[str, ...]) -> int:
+    idx = 0
+    for part in parts:
+        pat = re.compile(r"(?:^|[\s\"'\[{,.])" + re.escape(part) + r"[\"']?\s*(?:[:=\]]|$)")
+        for k in range(idx, len(lines)):
+            if pat.search(lines[k]):
+                idx = k
+                break
+    return idx
+
+
+def _parse(kind: str, text: str) -> list[Any]:
+    if kind == "yaml":
+        import yaml
+
+        return [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+    if kind == "toml":
+        import tomllib
+
+        return [tomllib.loads(text)]
+    if kind == "json":
+        doc = json.loads(text)
+        return [doc] if isinstance(doc, dict) else []
+    if kind == "ini":
+        cp = configparser.ConfigParser(interpolation=None, strict=False)
+        cp.read_string(text)
+        return [{s: dict(cp.items(s, raw=True)) for s in cp.sections()}]
+    return []
+
+
+def config_block_claims(
+    kind: str, lines: tuple[str, ...], context: str | None, json_ok: bool
+) -> list[tuple[Draft, int]]:
+    """(draft, 0-based line index in block) for each leaf setting."""
+    out: list[tuple[Draft, int]] = []
+    if kind in ("env", "properties"):
+        for idx, line in enumerate(lines):
+            if line.lstrip().startswith(("#", ";", "!")):
+                continue
+            m = (_ENV_LINE if kind == "env" else _PROP_LINE).match(line)
+            if not m:
+                continue
+            key, raw = m.group(1), m.group(2)
+            raw = re.sub(r"\s+#.*$", "", raw).strip().strip("\"'")
+            val = scalar_text(raw) or None
+            name = env_name(key)
+            if name:
+                out.append((Draft(ClaimKind.ENV, name, val), idx))
+            elif kind == "properties" and re.match(r"^[a-z][A-Za-z0-9_.\-]*$", key):
+                out.append((Draft(ClaimKind.CONFIG, key, val, context), idx))
+        return out
+    if kind == "json" and not json_ok:
+        return out
+    text = "\n".join(lines)
+    try:
+        docs = _parse(kind, text)
+    except Exception:  # a broken or partial snippet says nothing checkable
+        return out
+    for doc in docs:
+        for path, raw_value in _leaves(doc, ()):
+            if len(out) >= _MAX_LEAVES:
+                return out
+            val = scalar_text(raw_value)
+            if val is None:
+                continue
+            leaf = path[-1]
+            line_idx = _find_line(lines, path)
+            name = env_name(leaf)
+            if name:
+                out.append((Draft(ClaimKind.ENV, name, val or None), line_idx))
+                continue
+            if is_placeholder(".".join(path).replace("_", "-")):
+                continue
+            out.append((Draft(ClaimKind.CONFIG, ".".join(path), val or None, context), line_idx))
+    return out

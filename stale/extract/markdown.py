@@ -1,0 +1,199 @@
+"""Markdown front end: markdown-it-py tokens -> neutral segments."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from markdown_it import MarkdownIt
+
+from stale.extract.segments import CodeBlock, Heading, InlineCode, Link, Segment, Sentence
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+
+_PARSER: MarkdownIt | None = None
+
+#: Words after which a period does not end a sentence.
+_ABBREVIATIONS = frozenset({"e.g", "i.e", "etc", "vs", "cf", "approx", "incl", "esp", "fig", "no"})
+
+_BOUNDARY = re.compile(r"[.!?]+[\"')\]]*\s+(?=[A-Z0-9`\"'(\[*_])")
+
+
+def _parser() -> MarkdownIt:
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = MarkdownIt("commonmark").enable("table")
+    return _PARSER
+
+
+def parse_markdown(body: str) -> list[Segment]:
+    """Turn a markdown body into headings, prose sentences and code blocks."""
+    tokens = _parser().parse(body)
+    out: list[Segment] = []
+    i = 0
+    n = len(tokens)
+    header: tuple[str, ...] = ()
+    while i < n:
+        tok = tokens[i]
+        if tok.type == "heading_open":
+            inline = tokens[i + 1] if i + 1 < n else None
+            line = (tok.map[0] + 1) if tok.map else 1
+            if inline is not None and inline.type == "inline":
+                level = int(tok.tag[1:]) if tok.tag[1:].isdigit() else 1
+                sents = _inline_sentences(inline, line, split=False)
+                text = " ".join(s.text for s in sents)
+                out.append(Heading(level=level, text=text, line=line))
+                out.extend(
+                    Sentence(s.text, s.line, s.codes, s.links, is_heading=True) for s in sents
+                )
+            i += 3
+            continue
+        if tok.type == "table_open":
+            header = ()
+        if tok.type == "tr_open":
+            j, row = _table_row(tokens, i)
+            if row is not None:
+                if not header and _in_thead(tokens, i):
+                    header = row.cells
+                    out.append(row)
+                else:
+                    out.append(
+                        Sentence(row.text, row.line, row.codes, row.links, row.cells, header)
+                    )
+            i = j + 1
+            continue
+        if tok.type == "inline":
+            line = (tok.map[0] + 1) if tok.map else 1
+            out.extend(_inline_sentences(tok, line, split=True))
+        elif tok.type in ("fence", "code_block"):
+            start = (tok.map[0] + 1) if tok.map else 1
+            first = start + 1 if tok.type == "fence" else start
+            info = tok.info.strip().split()[0].lower() if tok.info.strip() else ""
+            info = info.strip("{}.")
+            lines = tuple(tok.content.split("\n"))
+            if lines and lines[-1] == "":
+                lines = lines[:-1]
+            out.append(CodeBlock(info=info, lines=lines, first_line=first))
+        i += 1
+    return out
+
+
+def _in_thead(tokens: list[Token], i: int) -> bool:
+    for k in range(i - 1, -1, -1):
+        t = tokens[k].type
+        if t == "thead_open":
+            return True
+        if t in ("tbody_open", "table_open"):
+            return False
+    return False
+
+
+def _table_row(tokens: list[Token], i: int) -> tuple[int, Sentence | None]:
+    """Read one table row starting at tr_open; return (index of tr_close, row)."""
+    row_map = tokens[i].map
+    line = (row_map[0] + 1) if row_map else 1
+    cells: list[str] = []
+    codes: list[InlineCode] = []
+    links: list[Link] = []
+    text = ""
+    j = i + 1
+    while j < len(tokens) and tokens[j].type != "tr_close":
+        t = tokens[j]
+        if t.type == "inline":
+            sents = _inline_sentences(t, line, split=False)
+            cell_text = " ".join(s.text for s in sents)
+            prefix = text + (" | " if cells else "")
+            for s in sents:
+                for c in s.codes:
+                    codes.append(
+                        InlineCode(
+                            c.text, c.line, c.start + len(prefix), c.end + len(prefix), len(cells)
+                        )
+                    )
+                links.extend(s.links)
+            text = prefix + cell_text
+            cells.append(cell_text)
+        j += 1
+    if not cells:
+        return j, None
+    return j, Sentence(text, line, tuple(codes), tuple(links), tuple(cells))
+
+
+class _Buf:
+    def __init__(self, line: int) -> None:
+        self.text = ""
+        self.line = line
+        self.breaks: list[tuple[int, int]] = [(0, line)]  # (offset, line)
+        self.codes: list[InlineCode] = []
+        self.links: list[tuple[int, Link]] = []
+
+    def line_at(self, offset: int) -> int:
+        line = self.breaks[0][1]
+        for off, ln in self.breaks:
+            if off > offset:
+                break
+            line = ln
+        return line
+
+
+def _inline_sentences(tok: Token, line: int, split: bool) -> list[Sentence]:
+    buf = _Buf(line)
+    link_stack: list[tuple[int, str]] = []
+    for child in tok.children or ():
+        ct = child.type
+        if ct == "text":
+            buf.text += child.content
+        elif ct == "code_inline":
+            start = len(buf.text)
+            buf.text += "`" + child.content + "`"
+            buf.codes.append(InlineCode(child.content, buf.line, start, len(buf.text)))
+        elif ct in ("softbreak", "hardbreak"):
+            buf.text += " "
+            buf.line += 1
+            buf.breaks.append((len(buf.text), buf.line))
+        elif ct == "link_open":
+            href = child.attrGet("href")
+            link_stack.append((len(buf.text), str(href) if href is not None else ""))
+        elif ct == "link_close" and link_stack:
+            start, href = link_stack.pop()
+            buf.links.append(
+                (start, Link(href=href, text=buf.text[start:], line=buf.line_at(start)))
+            )
+        elif ct == "image":
+            buf.text += child.content
+    if not buf.text.strip():
+        return []
+    bounds = _sentence_bounds(buf.text, buf.codes) if split else [(0, len(buf.text))]
+    out: list[Sentence] = []
+    for s, e in bounds:
+        raw = buf.text[s:e]
+        lead = len(raw) - len(raw.lstrip())
+        s2 = s + lead
+        text = raw.strip()
+        if not text:
+            continue
+        codes = tuple(
+            InlineCode(c.text, c.line, c.start - s2, c.end - s2)
+            for c in buf.codes
+            if s <= c.start < e
+        )
+        links = tuple(lk for off, lk in buf.links if s <= off < e)
+        out.append(Sentence(text, buf.line_at(s2), codes, links))
+    return out
+
+
+def _sentence_bounds(text: str, codes: list[InlineCode]) -> list[tuple[int, int]]:
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        pos = m.start()
+        if any(c.start <= pos < c.end for c in codes):
+            continue
+        word = re.search(r"([A-Za-z.]+)$", text[start:pos])
+        if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+            continue
+        bounds.append((start, m.end()))
+        start = m.end()
+    bounds.append((start, len(text)))
+    return bounds

@@ -1,0 +1,89 @@
+"""Inline suppression comments, read from the raw page body.
+
+* ``<!-- stale: ignore-page -->`` anywhere: no claims from this page.
+* ``<!-- stale: ignore SUBJECT -->`` anywhere: drop claims whose subject is
+  SUBJECT (several may be given, separated by commas).
+* ``<!-- stale: ignore -->`` alone on a line: drop the claims of the next
+  non-blank line (of the whole block when that line opens a code fence); at the
+  end of a line with other text: drop the claims of that line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_COMMENT_RE = re.compile(r"<!--\s*stale\s*:\s*(ignore-page|ignore)\b\s*(.*?)\s*-->", re.I | re.S)
+_FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+
+
+@dataclass
+class Suppressions:
+    page: bool = False
+    subjects: set[str] = field(default_factory=set)
+    lines: set[int] = field(default_factory=set)
+
+    def drops(self, subject: str, line: int) -> bool:
+        return self.page or subject in self.subjects or line in self.lines
+
+
+def split_lines(body: str) -> list[str]:
+    """Lines as markdown-it numbers them (\\r\\n, \\r and \\n all end a line)."""
+    return re.split(r"\r\n|\r|\n", body)
+
+
+def parse_suppressions(body: str) -> Suppressions:
+    sup = Suppressions()
+    if "stale" not in body:
+        return sup
+    lines = split_lines(body)
+    offsets = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", body)]
+    for m in _COMMENT_RE.finditer(body):
+        if m.group(1).lower() == "ignore-page":
+            sup.page = True
+            return sup
+        arg = m.group(2).strip()
+        if arg:
+            for part in arg.split(","):
+                part = part.strip()
+                if part:
+                    sup.subjects.add(part)
+                    sup.subjects.add(part.lstrip("$").removeprefix("./"))
+            continue
+        # 0-based index of the line holding the end of the comment
+        idx = _line_of(offsets, m.end() - 1)
+        line_text = lines[idx]
+        rest = _COMMENT_RE.sub("", line_text).strip()
+        if rest:
+            sup.lines.add(idx + 1)
+            continue
+        nxt = idx + 1
+        while nxt < len(lines) and not lines[nxt].strip():
+            nxt += 1
+        if nxt >= len(lines):
+            continue
+        sup.lines.add(nxt + 1)
+        fence = _FENCE_RE.match(lines[nxt])
+        if fence:
+            marker = fence.group(1)
+            k = nxt + 1
+            while k < len(lines):
+                sup.lines.add(k + 1)
+                if (
+                    lines[k].strip().startswith(marker[0] * len(marker))
+                    and not lines[k].strip(marker[0]).strip()
+                ):
+                    break
+                k += 1
+    return sup
+
+
+def _line_of(offsets: list[int], pos: int) -> int:
+    lo, hi = 0, len(offsets) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if offsets[mid] <= pos:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
