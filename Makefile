@@ -12,11 +12,15 @@ TORCH  := torch==2.13.0
 
 install: $(STAMP)
 
+# pip's log goes to a file and is shown only when the install fails.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check $(TORCH)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[embed,dev]'
-	touch $(STAMP)
+	@echo "installing into $(VENV) (first time: about 2 minutes)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --disable-pip-version-check $(TORCH) > $(VENV)/pip.log 2>&1 \
+		|| { tail -n 40 $(VENV)/pip.log; exit 1; }
+	@$(BIN)/pip install --disable-pip-version-check -e '.[embed,dev]' >> $(VENV)/pip.log 2>&1 \
+		|| { tail -n 40 $(VENV)/pip.log; exit 1; }
+	@touch $(STAMP)
 
 demo: $(STAMP)
 	@$(BIN)/python examples/acme/build.py $(DEMO)
