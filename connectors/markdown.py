@@ -231,9 +231,11 @@ class MarkdownFolderConnector:
         else:
             last_modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
         props: dict[str, str] = {}
-        for key in ("owner", "last_updated", "repo", "type", "status"):
+        for key in ("owner", "last_updated", "repo", "repos", "space", "type", "status"):
             if meta.get(key) is not None:
-                props[key] = str(meta[key])
+                value = meta[key]
+                # lists (repos: [a, b]) travel as comma-separated strings
+                props[key] = ",".join(map(str, value)) if isinstance(value, list) else str(value)
         labels = _as_str_tuple(meta.get("tags", meta.get("labels")))
         if "owner" in props and props["owner"] not in authors:
             authors = (props["owner"], *authors)

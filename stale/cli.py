@@ -21,6 +21,7 @@ from stale.store import Store, StoreError
 if TYPE_CHECKING:
     from connectors.base import Connector
     from stale.store import StoredPage
+    from stale.triage import Baseline
 
 EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
 DEFAULT_CONFIG_NAME = "stale.toml"
@@ -215,7 +216,10 @@ def _resolve_page(db: Store, cfg: Config, ref: str) -> tuple[str, str]:
 
 
 def _fresh_check(db: Store, cfg: Config, source: str, page_id: str) -> None:
-    from stale.scan import check_page, code_fingerprint, load_verifiers, settings_fingerprint
+    from connectors.base import ConnectorError
+    from stale.codebase import CodebaseError
+    from stale.scan import RepoSet, check_page, load_verifiers, page_repos, settings_fingerprint
+    from stale.triage import Baseline, TriageError
 
     connector = _source_connector(db, cfg, source)
     if connector is None:
@@ -225,24 +229,29 @@ def _fresh_check(db: Store, cfg: Config, source: str, page_id: str) -> None:
     ]
     if not repos:
         fail("no repository to check against; pass --config or run `stale scan --repo DIR`")
-    rec = next((r for r in db.sources() if r.name == source), None)
-    if rec is not None and rec.repos:
-        repos = [r for r in repos if r[0] in rec.repos] or repos
-    from connectors.base import ConnectorError
-    from stale.codebase import CodebaseError, build_codebase
-
+    src = next((s for s in cfg.sources if s.name == source), None)
+    if src is None:
+        rec = next((r for r in db.sources() if r.name == source), None)
+        src = SourceConfig(
+            name=source, type=rec.type if rec else "", repos=rec.repos if rec else ()
+        )
     try:
+        repo_set = RepoSet(repos)
+        baseline = Baseline.load(cfg.baseline_path)
         page = connector.page(page_id)
-        code = build_codebase(repos)
+        names = page_repos(page, src, repo_set.names)
+        code = repo_set.code(names)
+    except TriageError as e:
+        fail(str(e))
     except (ConnectorError, CodebaseError) as e:
         fail(str(e), EXIT_RUNTIME)
     verifiers = load_verifiers()
-    claims, verdict = check_page(page, code, verifiers, cfg.judge)
-    run_id = db.start_run(code_fingerprint(repos))
+    claims, verdict = check_page(page, code, verifiers, cfg.judge, accepted=baseline.reasons())
+    run_id = db.start_run(repo_set.fingerprint(names))
     db.save_results(
         [(page, claims, verdict)],
         run_id=run_id,
-        code_fingerprint=code_fingerprint(repos),
+        code_fingerprint=repo_set.fingerprint(names),
         settings_fingerprint=settings_fingerprint(cfg.judge, verifiers),
     )
     db.finish_run(run_id, "complete", {"fresh_check": f"{source}:{page_id}"})
@@ -299,9 +308,13 @@ def format_verdict(
             subj = c.subject + (f" = {c.value}" if c.value else "")
             ctx = f" ({c.context})" if c.context else ""
             mark = "history" if c.historical else _MARK[f.outcome]
+            if f.accepted is not None:
+                mark = "accepted"
             lines.append(f"    [{mark}] line {c.span.line}: {c.kind} {subj}{ctx}: {f.message}")
             if f.suggestion:
                 lines.append(f"         suggestion: {f.suggestion}")
+            if f.accepted is not None:
+                lines.append(f"         accepted: {f.accepted}")
             if (f.outcome is not Outcome.CONFIRMED and not c.historical) or verbose:
                 for e in f.evidence:
                     lines.append(f"         evidence: {e.describe()}")
@@ -395,6 +408,160 @@ def report(
     except OSError as e:
         fail(f"{output}: cannot write the report ({e.strerror})", EXIT_RUNTIME)
     typer.echo(f"wrote {output} ({len(rows)} pages)")
+
+
+# -- triage ----------------------------------------------------------------------
+
+triage_app = typer.Typer(
+    help="Accept reviewed findings: a baseline keyed without line numbers.",
+    no_args_is_help=True,
+)
+app.add_typer(triage_app, name="triage")
+
+BaselineOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline", help="Baseline file (default: [triage] baseline, else beside the store)."
+    ),
+]
+
+
+def _triage_setup(
+    config: Path | None, store: Path | None, baseline: Path | None
+) -> tuple[Config, Store, Baseline]:
+    from dataclasses import replace
+
+    from stale.triage import Baseline, TriageError, sync_baseline
+
+    try:
+        cfg = resolve_config(config, store)
+    except ConfigError as e:
+        fail(str(e))
+    if baseline is not None:
+        cfg = replace(cfg, baseline=baseline)
+    db = _open_store(cfg.store, create=False)
+    try:
+        base = Baseline.load(cfg.baseline_path)
+        sync_baseline(db, base, cfg.judge)
+    except TriageError as e:
+        db.close()
+        fail(str(e))
+    return cfg, db, base
+
+
+@triage_app.command("list")
+def triage_list(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    baseline: BaselineOpt = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list findings already accepted.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List contradicted and missing findings with the ids `accept` takes."""
+    from stale.triage import open_findings
+
+    _, db, _ = _triage_setup(config, store, baseline)
+    try:
+        findings = [f for f in open_findings(db) if show_all or f.accepted is None]
+    finally:
+        db.close()
+    if as_json:
+        rows = [
+            {
+                "id": f.claim.key,
+                "source": f.claim.source,
+                "page_id": f.claim.page_id,
+                "kind": str(f.claim.kind),
+                "subject": f.claim.subject,
+                "value": f.claim.value,
+                "outcome": str(f.outcome),
+                "line": f.claim.span.line,
+                "message": f.message,
+                "accepted": f.accepted,
+            }
+            for f in findings
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not findings:
+        typer.echo("no open findings")
+        return
+    for f in findings:
+        c = f.claim
+        tag = f"  [accepted: {f.accepted}]" if f.accepted is not None else ""
+        typer.echo(
+            f"{c.key}  {c.source}:{c.page_id}:{c.span.line}  {c.kind} {c.subject}  "
+            f"{f.outcome}{tag}\n    {f.message}"
+        )
+
+
+@triage_app.command("accept")
+def triage_accept(
+    ids: Annotated[list[str], typer.Argument(help="Finding ids from `stale triage list`.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why it is fine (required).")],
+    by: Annotated[str | None, typer.Option("--by", help="Who accepts it (default: $USER).")] = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    baseline: BaselineOpt = None,
+) -> None:
+    """Accept findings: they stay visible but no longer count against their page."""
+    import getpass
+
+    from stale.triage import TriageError, resolve_finding, sync_baseline
+
+    if not reason.strip():
+        fail("--reason: say why the finding is fine; it is kept in the baseline")
+    cfg, db, base = _triage_setup(config, store, baseline)
+    try:
+        who = by or getpass.getuser()
+        for ident in ids:
+            f = resolve_finding(db, ident)
+            base.accept(f, reason.strip(), who)
+            typer.echo(
+                f"accepted {f.claim.key}  {f.claim.page_id}: {f.claim.kind} {f.claim.subject}"
+            )
+        base.save()
+        changed = sync_baseline(db, base, cfg.judge)
+        for source, page_id in changed:
+            v = db.verdict(source, page_id)
+            if v is not None:
+                typer.echo(f"  {source}:{page_id} is now {v.status}")
+        typer.echo(f"baseline: {base.path}")
+    except TriageError as e:
+        fail(str(e))
+    finally:
+        db.close()
+
+
+@triage_app.command("revoke")
+def triage_revoke(
+    ids: Annotated[list[str], typer.Argument(help="Ids of accepted findings.")],
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    baseline: BaselineOpt = None,
+) -> None:
+    """Take an acceptance back: the finding counts against its page again."""
+    from stale.triage import TriageError, resolve_finding, sync_baseline
+
+    cfg, db, base = _triage_setup(config, store, baseline)
+    try:
+        for ident in ids:
+            f = resolve_finding(db, ident)
+            key = (f.claim.source, f.claim.page_id, f.claim.key)
+            if not base.revoke(key):
+                fail(f"{ident}: not accepted in {base.path}")
+            typer.echo(f"revoked {f.claim.key}")
+        base.save()
+        for source, page_id in sync_baseline(db, base, cfg.judge):
+            v = db.verdict(source, page_id)
+            if v is not None:
+                typer.echo(f"  {source}:{page_id} is now {v.status}")
+    except TriageError as e:
+        fail(str(e))
+    finally:
+        db.close()
 
 
 # -- plugins ---------------------------------------------------------------------

@@ -40,6 +40,8 @@ class SourceConfig:
     type: str
     options: Mapping[str, Any] = field(default_factory=dict)
     repos: tuple[str, ...] = ()  # repos this source's claims resolve against; () = all
+    # page-id prefix (a folder) or a page's `space` -> the repos its pages resolve against
+    repo_map: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,15 @@ class Config:
     sources: tuple[SourceConfig, ...] = ()
     judge: JudgeConfig = field(default_factory=JudgeConfig)
     scan: ScanConfig = field(default_factory=ScanConfig)
+    baseline: Path | None = None  # triage baseline; None: baseline.json beside the store
     path: Path | None = None  # the file it was read from, if any
 
+    @property
+    def baseline_path(self) -> Path:
+        return self.baseline if self.baseline is not None else self.store.parent / "baseline.json"
 
-_TOP_KEYS = {"store", "repos", "sources", "judge", "scan"}
+
+_TOP_KEYS = {"store", "repos", "sources", "judge", "scan", "triage"}
 _REPO_KEYS = {"name", "path"}
 _FAIL_ON = ("stale", "suspect")
 
@@ -199,13 +206,23 @@ def parse_config(
             _check_type(f"{key}.repos[{j}]", r, str)
             for j, r in enumerate(_check_type(f"{key}.repos", s.pop("repos", []), list))
         )
-        for r in src_repos:
+        repo_map: dict[str, tuple[str, ...]] = {}
+        for prefix, names in _check_type(f"{key}.repo_map", s.pop("repo_map", {}), dict).items():
+            mkey = f"{key}.repo_map.{prefix}"
+            if isinstance(names, str):
+                names = [names]
+            repo_map[prefix] = tuple(
+                _check_type(mkey, n, str) for n in _check_type(mkey, names, list)
+            )
+        for r in (*src_repos, *(n for ns in repo_map.values() for n in ns)):
             if not any(x.name == r for x in repos):
                 raise ConfigError(f"{key}.repos: no [[repos]] entry is named {r!r}")
         # Paths in connector options resolve against the config file's folder too.
         if isinstance(s.get("path"), str):
             s["path"] = str(_resolve(base_dir, s["path"]))
-        sources.append(SourceConfig(name=name, type=stype, options=s, repos=src_repos))
+        sources.append(
+            SourceConfig(name=name, type=stype, options=s, repos=src_repos, repo_map=repo_map)
+        )
 
     judge = _judge(_check_type("judge", data.get("judge", {}), dict))
 
@@ -215,8 +232,15 @@ def parse_config(
     if fail_on not in _FAIL_ON:
         raise ConfigError(f"scan.fail_on: must be one of {', '.join(_FAIL_ON)}, got {fail_on!r}")
 
+    triage_raw = _check_type("triage", data.get("triage", {}), dict)
+    _unknown("triage", triage_raw, {"baseline"})
+    baseline = None
+    if "baseline" in triage_raw:
+        baseline = _resolve(base_dir, _check_type("triage.baseline", triage_raw["baseline"], str))
+
     return Config(
         store=store,
+        baseline=baseline,
         repos=tuple(repos),
         sources=tuple(sources),
         judge=judge,

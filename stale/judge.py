@@ -66,6 +66,8 @@ def hint_signals(
 
 
 def _finding_weight(f: Finding, cfg: JudgeConfig) -> float:
+    if f.accepted is not None:
+        return 0.0  # a person looked at it and accepted it (triage baseline)
     if f.claim.historical or not f.evidence:
         # Evidence or silence: a finding that cannot show where never counts.
         return 0.0
@@ -135,6 +137,9 @@ def judge(
 
     reasons = _merge_same([_describe_parts(f) for _, f in against])
     reasons += [s.message for s in all_signals if s.weight > 0]
+    accepted = [f for f in checked if f.accepted is not None]
+    if accepted:
+        reasons.append(f"{len(accepted)} finding(s) accepted in the triage baseline")
 
     # Past-tense claims the repository's history bears out (the flag did exist and
     # was removed; the old version was pinned): the page is an accurate record.

@@ -195,6 +195,8 @@ class Finding:
     `message` says in one sentence what was found ("--region is not accepted by
     scripts/deploy.sh; it was removed in 3f2a1c on 2025-03-02"). Every
     contradicted or missing finding carries at least one Evidence.
+    `accepted` is the reason a person gave for accepting it in the triage
+    baseline (then it never counts against the page), else None.
     """
 
     claim: Claim
@@ -202,6 +204,7 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     message: str = ""
     suggestion: str | None = None
+    accepted: str | None = None
 
 
 @dataclass(frozen=True)

@@ -140,11 +140,14 @@ def check_page(
     verifiers: Mapping[ClaimKind, Verifier],
     judge_cfg: JudgeConfig,
     *,
+    accepted: dict[tuple[str, str, str], str] | None = None,
     now: datetime | None = None,
 ) -> tuple[list[Claim], Verdict]:
     """Extract, verify and judge one page. Never raises for a bad page: a page
-    that cannot be parsed comes back `unknown` with the reason."""
+    that cannot be parsed comes back `unknown` with the reason. `accepted` are
+    the triage baseline's entries (findings a person accepted)."""
     from stale.extract import ExtractionError, extract_claims
+    from stale.triage import apply_accepted
 
     try:
         claims = extract_claims(page)
@@ -152,31 +155,85 @@ def check_page(
         return [], unknown_verdict(page, f"could not read the page: {e}", now)
     except Exception as e:  # a parser bug must cost one page, not the scan
         return [], unknown_verdict(page, f"could not read the page: {type(e).__name__}: {e}", now)
-    findings = verify_claims(claims, code, verifiers)
+    findings = apply_accepted(verify_claims(claims, code, verifiers), accepted or {})
     return claims, judge(page, claims, findings, judge_cfg, now=now)
 
 
-class _LazyCodebase:
-    """Builds the code index for a set of repos on first use only."""
+class RepoSet:
+    """The configured repositories: cheap fingerprints up front, the code index
+    built on first use only, and views of any subset of repos."""
 
     def __init__(self, repos: Sequence[tuple[str, Any]]) -> None:
+        from stale.codebase import repo_fingerprint
+
         self.repos = list(repos)
-        self._code: Codebase | None = None
-        self.built = False
+        self.names = tuple(name for name, _ in self.repos)
+        self.fingerprints = {name: repo_fingerprint(path) for name, path in self.repos}
+        self._full: Codebase | None = None
+        self._views: dict[tuple[str, ...], Codebase] = {}
 
-    def get(self) -> Codebase:
-        if self._code is None:
-            from stale.codebase import build_codebase
+    def fingerprint(self, names: Sequence[str]) -> str:
+        return ";".join(f"{n}@{self.fingerprints[n]}" for n in names)
 
-            self._code = build_codebase(self.repos)
-            self.built = True
-        return self._code
+    def code(self, names: Sequence[str]) -> Codebase:
+        from stale.codebase import Codebase, build_codebase
+
+        if self._full is None:
+            self._full = build_codebase(self.repos)
+        key = tuple(names)
+        if key == self.names:
+            return self._full
+        if key not in self._views:
+            self._views[key] = Codebase([r for r in self._full.repos if r.name in key])
+        return self._views[key]
 
 
 def code_fingerprint(repos: Iterable[tuple[str, Any]]) -> str:
     from stale.codebase import repo_fingerprint
 
     return ";".join(f"{name}@{repo_fingerprint(path)}" for name, path in repos)
+
+
+def _split_names(value: str) -> list[str]:
+    return [n.strip() for n in value.replace(";", ",").split(",") if n.strip()]
+
+
+def page_repos(page: Page, src: SourceConfig, all_names: Sequence[str]) -> tuple[str, ...]:
+    """The repos a page's claims resolve against: the page's own `repo`/`repos`
+    (front matter) first, then the source's repo_map (by `space` or page-id
+    folder prefix, longest prefix wins), then the source's repos, then all.
+    Names that are not configured are dropped (the page says which it meant)."""
+    declared = page.prop("repos") or page.prop("repo")
+    if declared:
+        return tuple(n for n in _split_names(declared) if n in all_names)
+    if src.repo_map:
+        space = page.prop("space")
+        if space and space in src.repo_map:
+            return src.repo_map[space]
+        best = ""
+        for prefix in src.repo_map:
+            norm = prefix.rstrip("/") + "/"
+            if page.page_id.startswith(norm) and len(norm) > len(best.rstrip("/") + "/"):
+                best = prefix
+        if best:
+            return src.repo_map[best]
+    return src.repos or tuple(all_names)
+
+
+def _save(
+    store: Store,
+    batch: Sequence[tuple[Page, list[Claim], Verdict, str]],
+    run_id: int,
+    settings_fp: str,
+) -> None:
+    """Commit a batch; each page's verdict is replaced in one transaction."""
+    by_fp: dict[str, list[tuple[Page, list[Claim], Verdict]]] = {}
+    for page, claims, verdict, code_fp in batch:
+        by_fp.setdefault(code_fp, []).append((page, claims, verdict))
+    for code_fp, items in by_fp.items():
+        store.save_results(
+            items, run_id=run_id, code_fingerprint=code_fp, settings_fingerprint=settings_fp
+        )
 
 
 def run_scan(
@@ -190,6 +247,7 @@ def run_scan(
     ScanError when nothing can run (e.g. a repo cannot be read)."""
     from connectors.base import ConnectorError
     from stale.codebase import CodebaseError
+    from stale.triage import Baseline, TriageError, sync_baseline
 
     started = time.monotonic()
     if not cfg.sources:
@@ -197,18 +255,19 @@ def run_scan(
     connectors = [(src, make_connector(src)) for src in cfg.sources]
     verifiers = load_verifiers()
     settings_fp = settings_fingerprint(cfg.judge, verifiers)
-
-    all_repos = [(r.name, r.path) for r in cfg.repos]
     try:
-        full_fp = code_fingerprint(all_repos)
-    except CodebaseError as e:
+        repo_set = RepoSet([(r.name, r.path) for r in cfg.repos])
+        baseline = Baseline.load(cfg.baseline_path)
+    except (CodebaseError, TriageError) as e:
         raise ConfigError(str(e)) from None
     for r in cfg.repos:
-        store.save_repo(r.name, str(r.path.resolve()), None)
+        store.save_repo(r.name, str(r.path.resolve()), repo_set.fingerprints[r.name])
+    # Pages whose accepted findings changed since the last run are re-judged now.
+    sync_baseline(store, baseline, cfg.judge)
+    accepted = baseline.reasons()
 
-    run_id = store.start_run(full_fp)
+    run_id = store.start_run(repo_set.fingerprint(repo_set.names))
     result = ScanResult(run_id=run_id)
-    codebases: dict[tuple[str, ...], _LazyCodebase] = {}
     previous = {
         (s, p): st
         for s, p, st in store.conn.execute("SELECT source, page_id, status FROM verdicts")
@@ -216,10 +275,6 @@ def run_scan(
     now = datetime.now(UTC)
     try:
         for src, connector in connectors:
-            repo_names = src.repos or tuple(r.name for r in cfg.repos)
-            repos = [(r.name, r.path) for r in cfg.repos if r.name in repo_names]
-            code_fp = code_fingerprint(repos)
-            lazy = codebases.setdefault(tuple(repo_names), _LazyCodebase(repos))
             describe = getattr(connector, "describe", None)
             store.save_source(
                 SourceRecord(
@@ -227,59 +282,64 @@ def run_scan(
                     type=src.type,
                     location=str(getattr(connector, "location", "")),
                     options=describe() if callable(describe) else {},
-                    repos=tuple(repo_names),
+                    repos=tuple(src.repos or repo_set.names),
                 )
             )
             known = store.verdict_fingerprints(src.name)
-            batch: list[tuple[Page, list[Claim], Verdict]] = []
+            batch: list[tuple[Page, list[Claim], Verdict, str]] = []
             seen_unchanged: list[tuple[str, str]] = []
             crawl_complete = False
             try:
                 for page in connector.pages():
                     result.seen += 1
-                    fp = known.get(page.page_id)
-                    if not full and fp == (page.content_hash, code_fp, settings_fp):
+                    names = page_repos(page, src, repo_set.names)
+                    code_fp = repo_set.fingerprint(names)
+                    if not full and known.get(page.page_id) == (
+                        page.content_hash,
+                        code_fp,
+                        settings_fp,
+                    ):
                         result.carried += 1
                         seen_unchanged.append(page.key)
                         status = Status(previous.get(page.key, "unknown"))
                         result.counts[str(status)] = result.counts.get(str(status), 0) + 1
                         if on_page:
                             on_page(page, None)
+                        if len(seen_unchanged) >= 5000:
+                            store.mark_seen(seen_unchanged, run_id)
+                            seen_unchanged = []
                         continue
-                    if repos:
+                    if names:
                         claims, verdict = check_page(
-                            page, lazy.get(), verifiers, cfg.judge, now=now
+                            page,
+                            repo_set.code(names),
+                            verifiers,
+                            cfg.judge,
+                            accepted=accepted,
+                            now=now,
                         )
                     else:
-                        claims, verdict = (
-                            [],
-                            unknown_verdict(
-                                page, "no repository configured to check against; pass --repo", now
-                            ),
+                        declared = page.prop("repos") or page.prop("repo") or ""
+                        why = (
+                            f"the page names repos that are not configured: {declared}"
+                            if repo_set.names
+                            else "no repository configured to check against; pass --repo"
                         )
+                        claims, verdict = [], unknown_verdict(page, why, now)
                     result.rechecked += 1
-                    result.counts[str(verdict.status)] = (
-                        result.counts.get(str(verdict.status), 0) + 1
-                    )
+                    key = str(verdict.status)
+                    result.counts[key] = result.counts.get(key, 0) + 1
                     before = previous.get(page.key)
                     if verdict.status is Status.STALE and before != "stale":
                         result.newly_stale.append(page.key)
                     if verdict.status is Status.CURRENT and before in ("stale", "suspect"):
                         result.newly_current.append(page.key)
-                    batch.append((page, claims, verdict))
+                    batch.append((page, claims, verdict, code_fp))
                     if on_page:
                         on_page(page, verdict.status)
                     if len(batch) >= BATCH_SIZE:
-                        store.save_results(
-                            batch,
-                            run_id=run_id,
-                            code_fingerprint=code_fp,
-                            settings_fingerprint=settings_fp,
-                        )
+                        _save(store, batch, run_id, settings_fp)
                         batch = []
-                    if len(seen_unchanged) >= 5000:
-                        store.mark_seen(seen_unchanged, run_id)
-                        seen_unchanged = []
                 crawl_complete = True
             except ConnectorError as e:
                 result.errors.append(f"source {src.name}: {e}")
@@ -287,12 +347,7 @@ def run_scan(
                 raise ScanError(str(e)) from None
             finally:
                 if batch:
-                    store.save_results(
-                        batch,
-                        run_id=run_id,
-                        code_fingerprint=code_fp,
-                        settings_fingerprint=settings_fp,
-                    )
+                    _save(store, batch, run_id, settings_fp)
                 store.mark_seen(seen_unchanged, run_id)
             if crawl_complete:
                 # Only a complete crawl may conclude that a page is gone.

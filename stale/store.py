@@ -109,6 +109,19 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX verdicts_status ON verdicts(status);
         """,
     ),
+    (
+        "triage baseline",
+        """
+        ALTER TABLE claims ADD COLUMN accepted TEXT;
+        CREATE TABLE accepted (
+            source TEXT NOT NULL,
+            page_id TEXT NOT NULL,
+            claim_key TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (source, page_id, claim_key)
+        );
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -464,12 +477,13 @@ class Store:
                     f.message if f else "",
                     f.suggestion if f else None,
                     _evidence_to_json(f.evidence) if f else "[]",
+                    f.accepted if f else None,
                 )
             )
         c.executemany(
             "INSERT OR REPLACE INTO claims(source, page_id, claim_key, kind, subject, value, "
-            "context, line, col, historical, text, outcome, message, suggestion, evidence) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "context, line, col, historical, text, outcome, message, suggestion, evidence, "
+            "accepted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
         c.execute(
@@ -556,7 +570,7 @@ class Store:
         out: list[tuple[Claim, Finding | None]] = []
         for r in self.conn.execute(
             "SELECT kind, subject, value, context, line, col, historical, text, outcome, "
-            "message, suggestion, evidence FROM claims WHERE source = ? AND page_id = ? "
+            "message, suggestion, evidence, accepted FROM claims WHERE source = ? AND page_id = ? "
             "ORDER BY line, col, kind, subject",
             (source, page_id),
         ):
@@ -578,6 +592,7 @@ class Store:
                     evidence=_evidence_from_json(r[11]),
                     message=r[9],
                     suggestion=r[10],
+                    accepted=r[12],
                 )
                 if r[8]
                 else None
@@ -615,6 +630,21 @@ class Store:
             v = self.verdict(source, page_id)
             if v is not None:
                 yield v
+
+    def accepted(self) -> dict[tuple[str, str, str], str]:
+        """(source, page_id, claim_key) -> reason, as last synced from the baseline file."""
+        return {
+            (r[0], r[1], r[2]): r[3]
+            for r in self.conn.execute("SELECT source, page_id, claim_key, reason FROM accepted")
+        }
+
+    def set_accepted(self, entries: dict[tuple[str, str, str], str]) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM accepted")
+            self.conn.executemany(
+                "INSERT INTO accepted(source, page_id, claim_key, reason) VALUES (?,?,?,?)",
+                [(s, p, k, r) for (s, p, k), r in entries.items()],
+            )
 
     def status_counts(self) -> dict[str, int]:
         counts = {str(s): 0 for s in Status}
