@@ -49,20 +49,50 @@ def hint_signals(
                 )
             )
     now = now or datetime.now(UTC)
-    last = page.last_modified
-    if last is not None:
-        if last.tzinfo is None:
-            last = last.replace(tzinfo=UTC)
+    when = _page_date(page, claims)
+    if when is not None:
+        last, what = when
         age = (now - last).days
         if cfg.old_page_days and age > cfg.old_page_days:
             signals.append(
                 Signal(
                     kind="age",
-                    message=f"last edited {age} days ago ({last.date().isoformat()})",
+                    message=f"{what} {age} days ago ({last.date().isoformat()})",
                     weight=cfg.old_page_weight,
                 )
             )
     return signals
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        d = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
+
+
+def _page_date(page: Page, claims: Sequence[Claim]) -> tuple[datetime, str] | None:
+    """When the page was last really reviewed: a date the page states ("Last
+    updated: 3 March 2023", front matter `last_updated`) wins over the file's
+    edit date, since a typo fix does not re-review a page; else the edit date."""
+    stated = [
+        d
+        for c in claims
+        if c.kind is ClaimKind.DATE and c.subject == "last_updated"
+        if (d := _parse_iso(c.value)) is not None
+    ]
+    front = _parse_iso(page.prop("last_updated"))
+    if front is not None:
+        stated.append(front)
+    if stated:
+        return max(stated), "says it was last updated"
+    if page.last_modified is None:
+        return None
+    last = page.last_modified
+    return (last if last.tzinfo else last.replace(tzinfo=UTC)), "last edited"
 
 
 def _finding_weight(f: Finding, cfg: JudgeConfig) -> float:

@@ -120,3 +120,15 @@ def test_history_page_matching_repo_history_is_current_with_evidence() -> None:
     # Missing "with evidence" but without a commit says nothing about history.
     no_commit = finding(old, Outcome.MISSING, evidence=(Evidence(repo="r", path="Makefile"),))
     assert judge(page(), [old], [no_commit], CFG, now=NOW).status is Status.UNKNOWN
+
+
+def test_stated_last_updated_date_wins_over_the_edit_date() -> None:
+    ok = claim("--zone")
+    fresh_edit = page(days_old=5)
+    stated = Claim("w", "p.md", ClaimKind.DATE, "last_updated", value="2020-01-01")
+    v = judge(fresh_edit, [ok, stated], [finding(ok, Outcome.CONFIRMED)], CFG, now=NOW)
+    (age,) = [s for s in v.signals if s.kind == "age"]
+    assert "says it was last updated" in age.message and "2020-01-01" in age.message
+    assert v.status is Status.CURRENT  # age alone is a weak hint
+    v = judge(fresh_edit, [ok], [finding(ok, Outcome.CONFIRMED)], CFG, now=NOW)
+    assert not [s for s in v.signals if s.kind == "age"]
