@@ -19,7 +19,7 @@ from stale import __version__, plugins
 from stale.config import Config, ConfigError, JudgeConfig, SourceConfig
 from stale.judge import judge, unknown_verdict
 from stale.model import HINT_KINDS, Claim, ClaimKind, Finding, Outcome, Page, Status, Verdict
-from stale.store import SourceRecord, Store
+from stale.store import ScanLock, SourceRecord, Store
 
 if TYPE_CHECKING:
     from connectors.base import Connector
@@ -244,7 +244,20 @@ def run_scan(
     on_page: Callable[[Page, Status | None], None] | None = None,
 ) -> ScanResult:
     """Scan every configured source. Raises ConfigError for bad config,
-    ScanError when nothing can run (e.g. a repo cannot be read)."""
+    ScanError when nothing can run (e.g. a repo cannot be read), StoreLocked
+    when another scan holds the store."""
+    with ScanLock(store.path):
+        store.mark_interrupted()
+        return _run_scan(cfg, store, full=full, on_page=on_page)
+
+
+def _run_scan(
+    cfg: Config,
+    store: Store,
+    *,
+    full: bool,
+    on_page: Callable[[Page, Status | None], None] | None,
+) -> ScanResult:
     from connectors.base import ConnectorError
     from stale.codebase import CodebaseError
     from stale.triage import Baseline, TriageError, sync_baseline

@@ -34,6 +34,58 @@ class StoreError(Exception):
     """The store cannot be opened or is not ours. str() is a one-line fix-it message."""
 
 
+class StoreLocked(StoreError):
+    """Another scan holds the store."""
+
+
+class ScanLock:
+    """One scan per store at a time: an exclusive `flock` on `<store>.lock`.
+
+    The kernel releases the lock when its process dies, however it dies, so a
+    lock left by a killed scan is never stale: the next scan just takes it.
+    The file holds the holder's pid for the error message only.
+    """
+
+    def __init__(self, store_path: Path) -> None:
+        self.path = store_path.with_name(store_path.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+        import os
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise StoreLocked(
+                f"{self.path}: another scan (pid {holder}) is using this store; "
+                "wait for it or pass another --store"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        import fcntl
+        import os
+
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> ScanLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
         "initial schema",
@@ -317,6 +369,15 @@ class Store:
                 (_now(), code_fingerprint),
             )
         return int(cur.lastrowid or 0)
+
+    def mark_interrupted(self) -> int:
+        """Runs still 'running' while we hold the scan lock died mid-way (killed,
+        power loss); record that. Their committed batches stay valid."""
+        with self.conn:
+            cur = self.conn.execute(
+                "UPDATE runs SET status = 'interrupted' WHERE status = 'running'"
+            )
+        return cur.rowcount
 
     def finish_run(self, run_id: int, status: str, stats: dict[str, Any]) -> None:
         with self.conn:
