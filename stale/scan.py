@@ -10,6 +10,7 @@ killed scan leaves every earlier verdict intact.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from stale.store import ScanLock, SourceRecord, Store
 if TYPE_CHECKING:
     from connectors.base import Connector
     from stale.codebase import Codebase
+    from stale.incremental import RepoChange
     from stale.verify.interface import Verifier
 
 BATCH_SIZE = 200
@@ -171,9 +173,37 @@ class RepoSet:
         self.fingerprints = {name: repo_fingerprint(path) for name, path in self.repos}
         self._full: Codebase | None = None
         self._views: dict[tuple[str, ...], Codebase] = {}
+        self._changes: dict[tuple[str, str], RepoChange | None] = {}
 
     def fingerprint(self, names: Sequence[str]) -> str:
         return ";".join(f"{n}@{self.fingerprints[n]}" for n in names)
+
+    def change(self, name: str, old: str) -> RepoChange | None:
+        """What changed in repo `name` since commit `old` (cached), or None if unknown."""
+        from stale.incremental import repo_change
+
+        key = (name, old)
+        if key not in self._changes:
+            path = dict(self.repos)[name]
+            self._changes[key] = repo_change(Path(path), old, self.fingerprints[name])
+        return self._changes[key]
+
+    def unaffected(self, store: Store, page: Page, old_fp: str, names: Sequence[str]) -> bool:
+        """True when the repos moved but nothing this page claims can read differently."""
+        from stale.incremental import claim_tokens, split_fingerprint
+
+        old = split_fingerprint(old_fp)
+        if set(old) != set(names):
+            return False
+        moved = [n for n in names if old[n] != self.fingerprints[n]]
+        changes = [self.change(n, old[n]) for n in moved]
+        if any(c is None for c in changes):
+            return False
+        claims, evidence_paths = store.claim_touch_points(page.source, page.page_id)
+        tokens: set[str] = set()
+        for kind, subject, value in claims:
+            tokens |= claim_tokens(kind, subject, value)
+        return not any(c is not None and c.touches(tokens, evidence_paths) for c in changes)
 
     def code(self, names: Sequence[str]) -> Codebase:
         from stale.codebase import Codebase, build_codebase
@@ -301,17 +331,27 @@ def _run_scan(
             known = store.verdict_fingerprints(src.name)
             batch: list[tuple[Page, list[Claim], Verdict, str]] = []
             seen_unchanged: list[tuple[str, str]] = []
+            refingerprint: list[tuple[str, str, str, int]] = []
             crawl_complete = False
             try:
                 for page in connector.pages():
                     result.seen += 1
                     names = page_repos(page, src, repo_set.names)
                     code_fp = repo_set.fingerprint(names)
-                    if not full and known.get(page.page_id) == (
-                        page.content_hash,
-                        code_fp,
-                        settings_fp,
+                    stored = known.get(page.page_id)
+                    unchanged = stored == (page.content_hash, code_fp, settings_fp)
+                    if (
+                        not unchanged
+                        and not full
+                        and stored is not None
+                        and stored[0] == page.content_hash
+                        and stored[2] == settings_fp
+                        and repo_set.unaffected(store, page, stored[1], names)
                     ):
+                        # The repos moved, but not under anything this page claims.
+                        refingerprint.append((page.source, page.page_id, code_fp, run_id))
+                        unchanged = True
+                    if not full and unchanged:
                         result.carried += 1
                         seen_unchanged.append(page.key)
                         status = Status(previous.get(page.key, "unknown"))
@@ -362,6 +402,7 @@ def _run_scan(
                 if batch:
                     _save(store, batch, run_id, settings_fp)
                 store.mark_seen(seen_unchanged, run_id)
+                store.refingerprint(refingerprint)
             if crawl_complete:
                 # Only a complete crawl may conclude that a page is gone.
                 result.forgotten += store.forget_unseen(src.name, run_id)

@@ -458,6 +458,34 @@ class Store:
             )
         }
 
+    def claim_touch_points(
+        self, source: str, page_id: str
+    ) -> tuple[list[tuple[str, str, str | None]], set[str]]:
+        """A page's claims as (kind, subject, value) and the repo paths its evidence names."""
+        claims: list[tuple[str, str, str | None]] = []
+        paths: set[str] = set()
+        for kind, subject, value, evidence in self.conn.execute(
+            "SELECT kind, subject, value, evidence FROM claims WHERE source = ? AND page_id = ?",
+            (source, page_id),
+        ):
+            claims.append((kind, subject, value))
+            for e in json.loads(evidence):
+                if e.get("path"):
+                    paths.add(e["path"])
+        return claims, paths
+
+    def refingerprint(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
+        """Verdicts that still hold under a new code fingerprint: (source, page_id, fp, run)."""
+        with self.conn:
+            self.conn.executemany(
+                "UPDATE verdicts SET code_fingerprint = ? WHERE source = ? AND page_id = ?",
+                [(fp, s, p) for s, p, fp, _ in rows],
+            )
+            self.conn.executemany(
+                "UPDATE pages SET seen_run = ? WHERE source = ? AND page_id = ?",
+                [(run, s, p) for s, p, _, run in rows],
+            )
+
     def mark_seen(self, keys: Iterable[tuple[str, str]], run_id: int) -> None:
         with self.conn:
             self.conn.executemany(

@@ -79,13 +79,19 @@ def test_rescan_is_incremental(world: dict[str, Path | str]) -> None:
     code, fixed = scan(world)
     assert code == 0 and fixed["rechecked"] == 1 and fixed["newly_current"] == ["wiki:old.md"]
 
-    # A new commit in the repo re-checks everything.
+    # A commit that touches nothing any page claims re-checks nothing.
     repo = Path(world["repo"])
     (repo / "README.md").write_text("billing\n")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "readme")
     _, moved = scan(world)
-    assert moved["rechecked"] == 3
+    assert moved["rechecked"] == 0 and moved["carried"] == 3
+    # A commit to the script both deploy pages run re-checks exactly those two.
+    deploy = repo / "scripts" / "deploy.sh"
+    deploy.write_text(deploy.read_text() + "# tuned\n")
+    git(repo, "commit", "-q", "-am", "tune deploy")
+    _, moved = scan(world)
+    assert moved["rechecked"] == 2 and moved["carried"] == 1
 
     # --full re-checks everything even when nothing changed.
     _, full = scan(world, "--full")
@@ -93,7 +99,7 @@ def test_rescan_is_incremental(world: dict[str, Path | str]) -> None:
 
     with sqlite3.connect(world["store"]) as conn:
         statuses = [r[0] for r in conn.execute("SELECT status FROM runs ORDER BY id")]
-    assert statuses == ["complete"] * 5
+    assert statuses == ["complete"] * 6
 
 
 def test_fresh_check_rechecks_one_page(world: dict[str, Path | str]) -> None:

@@ -1,0 +1,117 @@
+"""Which pages a repository change can affect.
+
+When a repo moves from commit A to commit B, a page needs a new check only if
+something it claims could read differently now: a file its evidence points at
+changed, or one of its claim's names occurs on a changed line or in a changed
+path. Everything else carries over with its verdict. The rule errs towards
+re-checking: a word that merely occurs in the diff costs a check, never a
+missed change.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from stale.model import HINT_KINDS, ClaimKind
+
+#: Diffs larger than this are not searched: every page touching the repo is re-checked.
+MAX_DIFF_BYTES = 64 * 1024 * 1024
+_WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+_GIT_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class RepoChange:
+    """What changed in one repo between two commits: paths and the words on changed lines."""
+
+    paths: frozenset[str]
+    words: frozenset[str]
+
+    def touches(self, tokens: Iterable[str], evidence_paths: Iterable[str]) -> bool:
+        if any(p in self.paths for p in evidence_paths):
+            return True
+        return any(t in self.words or t in self.paths for t in tokens)
+
+
+def _git(root: Path, *args: str) -> bytes | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "-c", "core.quotepath=off", *args],
+            capture_output=True,
+            timeout=_GIT_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def _words(text: str) -> set[str]:
+    words: set[str] = set()
+    for w in _WORD.findall(text):
+        w = w.rstrip(".-")
+        if not w:
+            continue
+        words.add(w)
+        # `database.pool_size` also names `pool_size`; `a/b.py` lines name `b.py`
+        if "." in w:
+            words.update(p for p in w.split(".") if p)
+    return words
+
+
+def repo_change(root: Path, old: str, new: str) -> RepoChange | None:
+    """The change between two commits, or None when git cannot tell (unknown
+    commit, not a git repository, a diff too large to search)."""
+    names = _git(root, "diff", "--name-only", "--no-renames", "-z", old, new)
+    if names is None:
+        return None
+    paths: set[str] = set()
+    for p in names.decode("utf-8", "surrogateescape").split("\0"):
+        if p:
+            paths.add(p)
+            paths.add(PurePosixPath(p).name)
+    diff = _git(root, "diff", "-U0", "--no-color", "--no-renames", "--no-ext-diff", old, new)
+    if diff is None or len(diff) > MAX_DIFF_BYTES:
+        return None
+    words: set[str] = set()
+    for line in diff.decode("utf-8", "replace").splitlines():
+        if line.startswith(("+", "-")) and not line.startswith(("+++", "---")):
+            words |= _words(line[1:])
+    for p in paths:
+        words |= _words(p)
+    return RepoChange(paths=frozenset(paths), words=frozenset(words))
+
+
+def claim_tokens(kind: str, subject: str, value: str | None) -> set[str]:
+    """Words whose appearance in a diff may change this claim's finding."""
+    k = ClaimKind(kind)
+    if k in HINT_KINDS:
+        return set()
+    s = subject.strip()
+    tokens = {s}
+    if k in (ClaimKind.PATH, ClaimKind.LINK):
+        tokens.add(PurePosixPath(s).name)
+    elif k is ClaimKind.SYMBOL or k is ClaimKind.CONFIG:
+        tokens |= {p for p in re.split(r"[.:]", s) if p}
+    elif k is ClaimKind.ENDPOINT:
+        path = s.split(" ", 1)[-1]
+        tokens |= {seg for seg in path.split("/") if seg and seg != "{}"}
+    elif k is ClaimKind.COMMAND:
+        tokens |= set(s.split()[1:])  # "make deploy" -> "deploy"
+    elif k is ClaimKind.VERSION:
+        tokens |= {s.rsplit("/", 1)[-1], *(v for v in [value] if v)}
+    return {t for t in tokens if t}
+
+
+def split_fingerprint(fp: str) -> dict[str, str]:
+    """`name@head;name@head` -> {name: head}."""
+    out = {}
+    for part in fp.split(";"):
+        name, sep, head = part.rpartition("@")
+        if sep:
+            out[name] = head
+    return out

@@ -1,0 +1,110 @@
+"""A repository change re-checks exactly the pages whose claims it touches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import git
+from typer.testing import CliRunner
+
+from stale.cli import app
+from stale.incremental import claim_tokens, repo_change, split_fingerprint
+
+runner = CliRunner()
+
+
+def _scan(wiki: Path, repo: Path, store: Path) -> dict:
+    res = runner.invoke(
+        app, ["scan", "--wiki", str(wiki), "--repo", str(repo), "--store", str(store), "--json"]
+    )
+    assert res.exit_code in (0, 1), res.output
+    return json.loads(res.stdout)
+
+
+def _rechecked(store: Path, run_id: int) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(store) as conn:
+        return {
+            r[0] for r in conn.execute("SELECT page_id FROM verdicts WHERE run_id = ?", (run_id,))
+        }
+
+
+def test_one_file_change_rechecks_exactly_the_pages_touching_it(tmp_path: Path) -> None:
+    repo = tmp_path / "svc"
+    (repo / "config").mkdir(parents=True)
+    (repo / "scripts").mkdir()
+    (repo / "config" / "app.yaml").write_text("database:\n  pool_size: 20\n")
+    (repo / "scripts" / "backup.sh").write_text('case "$1" in\n  --full) F=1 ;;\nesac\n')
+    (repo / "Makefile").write_text("test:\n\tpytest\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "init")
+
+    wiki = tmp_path / "wiki"
+    wiki.mkdir()
+    (wiki / "pool.md").write_text("# Pool\n\n`pool_size` defaults to 20 in `config/app.yaml`.\n")
+    (wiki / "backup.md").write_text("# Backup\n\n```bash\n./scripts/backup.sh --full\n```\n")
+    (wiki / "tests.md").write_text("# Tests\n\nRun `make test`.\n")
+    (wiki / "later.md").write_text("# Later\n\n```bash\n./scripts/backup.sh --verify\n```\n")
+    store = tmp_path / "s.db"
+    first = _scan(wiki, repo, store)
+    assert first["rechecked"] == 4
+
+    # Change the pool default: only the page claiming it is re-checked, and it turns stale.
+    (repo / "config" / "app.yaml").write_text("database:\n  pool_size: 50\n")
+    git(repo, "commit", "-q", "-am", "bigger pool")
+    second = _scan(wiki, repo, store)
+    assert second["rechecked"] == 1 and second["carried"] == 3
+    assert _rechecked(store, second["run_id"]) == {"pool.md"}
+    assert second["newly_stale"] == ["wiki:pool.md"]
+
+    # Add `--verify` to the backup script: both pages that run the script are
+    # re-checked (its file is their evidence), the others are not.
+    (repo / "scripts" / "backup.sh").write_text(
+        'case "$1" in\n  --full) F=1 ;;\n  --verify) V=1 ;;\nesac\n'
+    )
+    git(repo, "commit", "-q", "-am", "verify flag")
+    third = _scan(wiki, repo, store)
+    assert _rechecked(store, third["run_id"]) == {"backup.md", "later.md"}
+
+    # A file nobody mentions: nothing re-checked, and verdicts carry the new commit.
+    (repo / "NOTES.txt").write_text("hello\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "notes")
+    fourth = _scan(wiki, repo, store)
+    assert fourth["rechecked"] == 0
+    fifth = _scan(wiki, repo, store)
+    assert fifth["rechecked"] == 0 and fifth["carried"] == 4
+
+
+def test_repo_change_words_paths_and_unknown_commits(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    (repo / "a.py").write_text("TIMEOUT = 30\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "one")
+    old = git(repo, "rev-parse", "HEAD")
+    (repo / "a.py").write_text("TIMEOUT = 45\nsettings.database.pool_size = 3\n")
+    git(repo, "commit", "-q", "-am", "two")
+    new = git(repo, "rev-parse", "HEAD")
+    change = repo_change(repo, old, new)
+    assert change is not None
+    assert {"a.py", "TIMEOUT", "45", "30", "pool_size"} <= change.words | change.paths
+    assert change.touches({"pool_size"}, ()) and change.touches({"zzz"}, {"a.py"})
+    assert not change.touches({"--region"}, {"b.py"})
+    assert repo_change(repo, "0" * 40, new) is None
+    assert repo_change(tmp_path, old, new) is None  # not a repository
+
+
+def test_claim_tokens_cover_each_kind() -> None:
+    assert "pool_size" in claim_tokens("config", "database.pool_size", "20")
+    assert "deploy.sh" in claim_tokens("path", "scripts/deploy.sh", None)
+    assert "invoices" in claim_tokens("endpoint", "GET /v1/invoices/{}", None)
+    assert "deploy" in claim_tokens("command", "make deploy", None)
+    assert "charge" in claim_tokens("symbol", "BillingClient.charge", None)
+    assert {"python", "3.11"} <= claim_tokens("version", "python", "3.11")
+    assert claim_tokens("marker", "outdated", None) == set()
+    assert split_fingerprint("a@1;b@dir:x") == {"a": "1", "b": "dir:x"}
