@@ -126,8 +126,15 @@ def scan(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format", help="Progress lines on stderr when not a terminal: text or json."
+        ),
+    ] = "text",
 ) -> None:
     """Crawl the wiki, check every page against the code, store the verdicts."""
+    from stale.progress import ScanProgress
     from stale.scan import ScanError, run_scan
 
     try:
@@ -137,9 +144,12 @@ def scan(
     threshold = fail_on or cfg.scan.fail_on
     if threshold not in ("stale", "suspect"):
         fail(f"--fail-on: must be stale or suspect, got {threshold!r}")
+    if log_format not in ("text", "json"):
+        fail(f"--log-format: must be text or json, got {log_format!r}")
     db = _open_store(cfg.store, create=True)
+    progress = ScanProgress(quiet=quiet, log_format=log_format)
     try:
-        result = run_scan(cfg, db, full=full)
+        result = run_scan(cfg, db, full=full, on_page=progress.on_page)
     except ConfigError as e:
         fail(str(e))
     except ScanError as e:
@@ -147,7 +157,10 @@ def scan(
     except StoreError as e:
         fail(str(e), EXIT_RUNTIME)
     finally:
+        progress.close()
         db.close()
+    if log_format == "json" and not quiet:
+        progress.emit("summary", **result.as_dict())
 
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))
@@ -165,6 +178,16 @@ def scan(
             typer.echo(f"  newly stale: {s}:{p}")
         for s, p in result.newly_current:
             typer.echo(f"  newly current: {s}:{p}")
+        if result.rechecked:
+            t = result.timings
+            typer.echo(
+                "  time: "
+                + ", ".join(
+                    f"{k} {t[k]:.1f}s"
+                    for k in ("crawl", "index", "extract", "verify", "judge", "store")
+                    if k in t
+                )
+            )
         typer.echo(f"store: {cfg.store}   details: stale report --store {cfg.store}")
     for err in result.errors:
         typer.echo(f"error: {err}", err=True)

@@ -64,6 +64,7 @@ class JudgeConfig:
 @dataclass(frozen=True)
 class ScanConfig:
     fail_on: str = "stale"  # "stale" | "suspect"
+    max_age_days: int = 30  # re-check a verdict older than this even if nothing changed (0: never)
 
 
 @dataclass(frozen=True)
@@ -227,10 +228,13 @@ def parse_config(
     judge = _judge(_check_type("judge", data.get("judge", {}), dict))
 
     scan_raw = _check_type("scan", data.get("scan", {}), dict)
-    _unknown("scan", scan_raw, {"fail_on"})
+    _unknown("scan", scan_raw, {"fail_on", "max_age_days"})
     fail_on = _check_type("scan.fail_on", scan_raw.get("fail_on", "stale"), str)
     if fail_on not in _FAIL_ON:
         raise ConfigError(f"scan.fail_on: must be one of {', '.join(_FAIL_ON)}, got {fail_on!r}")
+    max_age = _check_type("scan.max_age_days", scan_raw.get("max_age_days", 30), int)
+    if max_age < 0:
+        raise ConfigError(f"scan.max_age_days: must be >= 0, got {max_age}")
 
     triage_raw = _check_type("triage", data.get("triage", {}), dict)
     _unknown("triage", triage_raw, {"baseline"})
@@ -244,7 +248,7 @@ def parse_config(
         repos=tuple(repos),
         sources=tuple(sources),
         judge=judge,
-        scan=ScanConfig(fail_on=fail_on),
+        scan=ScanConfig(fail_on=fail_on, max_age_days=max_age),
         path=path,
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,7 @@ class ScanResult:
     newly_current: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one line per failed source
     elapsed_s: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     @property
     def stale(self) -> int:
@@ -68,6 +69,7 @@ class ScanResult:
             "newly_current": [f"{s}:{p}" for s, p in self.newly_current],
             "errors": list(self.errors),
             "elapsed_s": round(self.elapsed_s, 3),
+            "timings": {k: round(v, 3) for k, v in sorted(self.timings.items())},
         }
 
 
@@ -144,6 +146,7 @@ def check_page(
     *,
     accepted: dict[tuple[str, str, str], str] | None = None,
     now: datetime | None = None,
+    timings: dict[str, float] | None = None,
 ) -> tuple[list[Claim], Verdict]:
     """Extract, verify and judge one page. Never raises for a bad page: a page
     that cannot be parsed comes back `unknown` with the reason. `accepted` are
@@ -151,14 +154,23 @@ def check_page(
     from stale.extract import ExtractionError, extract_claims
     from stale.triage import apply_accepted
 
+    clock = time.perf_counter
+    t0 = clock()
     try:
         claims = extract_claims(page)
     except ExtractionError as e:
         return [], unknown_verdict(page, f"could not read the page: {e}", now)
     except Exception as e:  # a parser bug must cost one page, not the scan
         return [], unknown_verdict(page, f"could not read the page: {type(e).__name__}: {e}", now)
+    t1 = clock()
     findings = apply_accepted(verify_claims(claims, code, verifiers), accepted or {})
-    return claims, judge(page, claims, findings, judge_cfg, now=now)
+    t2 = clock()
+    verdict = judge(page, claims, findings, judge_cfg, now=now)
+    if timings is not None:
+        timings["extract"] = timings.get("extract", 0.0) + (t1 - t0)
+        timings["verify"] = timings.get("verify", 0.0) + (t2 - t1)
+        timings["judge"] = timings.get("judge", 0.0) + (clock() - t2)
+    return claims, verdict
 
 
 class RepoSet:
@@ -174,6 +186,7 @@ class RepoSet:
         self._full: Codebase | None = None
         self._views: dict[tuple[str, ...], Codebase] = {}
         self._changes: dict[tuple[str, str], RepoChange | None] = {}
+        self.index_seconds = 0.0
 
     def fingerprint(self, names: Sequence[str]) -> str:
         return ";".join(f"{n}@{self.fingerprints[n]}" for n in names)
@@ -209,7 +222,9 @@ class RepoSet:
         from stale.codebase import Codebase, build_codebase
 
         if self._full is None:
+            t0 = time.perf_counter()
             self._full = build_codebase(self.repos)
+            self.index_seconds = time.perf_counter() - t0
         key = tuple(names)
         if key == self.names:
             return self._full
@@ -311,6 +326,14 @@ def _run_scan(
 
     run_id = store.start_run(repo_set.fingerprint(repo_set.names))
     result = ScanResult(run_id=run_id)
+    store_seconds = 0.0
+
+    def save(batch: Sequence[tuple[Page, list[Claim], Verdict, str]]) -> None:
+        nonlocal store_seconds
+        t0 = time.perf_counter()
+        _save(store, batch, run_id, settings_fp)
+        store_seconds += time.perf_counter() - t0
+
     previous = {
         (s, p): st
         for s, p, st in store.conn.execute("SELECT source, page_id, status FROM verdicts")
@@ -328,7 +351,11 @@ def _run_scan(
                     repos=tuple(src.repos or repo_set.names),
                 )
             )
-            known = store.verdict_fingerprints(src.name)
+            max_age = cfg.scan.max_age_days
+            known = store.verdict_fingerprints(
+                src.name,
+                checked_before=(now - timedelta(days=max_age)).isoformat() if max_age else None,
+            )
             batch: list[tuple[Page, list[Claim], Verdict, str]] = []
             seen_unchanged: list[tuple[str, str]] = []
             refingerprint: list[tuple[str, str, str, int]] = []
@@ -370,6 +397,7 @@ def _run_scan(
                             cfg.judge,
                             accepted=accepted,
                             now=now,
+                            timings=result.timings,
                         )
                     else:
                         declared = page.prop("repos") or page.prop("repo") or ""
@@ -391,7 +419,7 @@ def _run_scan(
                     if on_page:
                         on_page(page, verdict.status)
                     if len(batch) >= BATCH_SIZE:
-                        _save(store, batch, run_id, settings_fp)
+                        save(batch)
                         batch = []
                 crawl_complete = True
             except ConnectorError as e:
@@ -400,7 +428,7 @@ def _run_scan(
                 raise ScanError(str(e)) from None
             finally:
                 if batch:
-                    _save(store, batch, run_id, settings_fp)
+                    save(batch)
                 store.mark_seen(seen_unchanged, run_id)
                 store.refingerprint(refingerprint)
             if crawl_complete:
@@ -411,5 +439,10 @@ def _run_scan(
         store.finish_run(run_id, "failed", {**result.as_dict(), "error": str(e)})
         raise
     result.elapsed_s = time.monotonic() - started
+    result.timings["index"] = repo_set.index_seconds
+    result.timings["store"] = store_seconds
+    staged = sum(result.timings.values())
+    # what is left is reading pages from the sources (and bookkeeping)
+    result.timings["crawl"] = max(0.0, result.elapsed_s - staged)
     store.finish_run(run_id, "complete" if not result.errors else "partial", result.as_dict())
     return result

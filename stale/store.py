@@ -447,16 +447,21 @@ class Store:
 
     # -- pages and verdicts -------------------------------------------------------
 
-    def verdict_fingerprints(self, source: str) -> dict[str, tuple[str, str, str]]:
-        """page_id -> (content_hash, code_fingerprint, settings_fingerprint) of stored verdicts."""
-        return {
-            r[0]: (r[1], r[2], r[3])
-            for r in self.conn.execute(
-                "SELECT page_id, content_hash, code_fingerprint, settings_fingerprint "
-                "FROM verdicts WHERE source = ?",
-                (source,),
-            )
-        }
+    def verdict_fingerprints(
+        self, source: str, *, checked_before: str | None = None
+    ) -> dict[str, tuple[str, str, str]]:
+        """page_id -> (content_hash, code_fingerprint, settings_fingerprint) of stored
+        verdicts; those checked before `checked_before` (ISO time) are left out, so
+        they count as needing a new check."""
+        sql = (
+            "SELECT page_id, content_hash, code_fingerprint, settings_fingerprint "
+            "FROM verdicts WHERE source = ?"
+        )
+        args: tuple[str, ...] = (source,)
+        if checked_before is not None:
+            sql += " AND checked_at >= ?"
+            args = (source, checked_before)
+        return {r[0]: (r[1], r[2], r[3]) for r in self.conn.execute(sql, args)}
 
     def claim_touch_points(
         self, source: str, page_id: str
