@@ -401,7 +401,7 @@ def report(
     config: ConfigOpt = None,
     store: StoreOpt = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="Report format: json or markdown.")
+        str, typer.Option("--format", "-f", help="markdown, json, html or sarif.")
     ] = "markdown",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
