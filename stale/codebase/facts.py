@@ -167,6 +167,7 @@ class PathEvent:
     commit: CommitRef
     new_path: str | None = None  # for renamed: where it went (following later renames)
     new_path_exists: bool = False  # whether `new_path` exists at HEAD
+    replaced_by: str | None = None  # deleted: a file added in the same commit that is at HEAD
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,61 @@ def _parse_header(header: str) -> CommitRef | None:
     return CommitRef(parts[0], parts[1], parts[2])
 
 
+#: A rename git detects is taken as a move only when the content is this similar
+#: (percent) and the file keeps its name, or when it is nearly identical.
+MOVE_SIMILARITY = 80
+MOVE_SIMILARITY_NEW_NAME = 90
+
+
+def _ext(path: str) -> str:
+    base = path.rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[-1].lower() if "." in base else ""
+
+
+def _commit_events(
+    commit: CommitRef, toks: list[str]
+) -> list[tuple[CommitRef, str, str, str | None]]:
+    """The D/R/A events of one commit from `--name-status -z` tokens, with weak
+    renames split into a deletion (remembering the paired file) and an addition."""
+    raw: list[tuple[str, int, str, str | None]] = []
+    i = 0
+    while i < len(toks):
+        status = toks[i].strip()
+        if not status:
+            i += 1
+            continue
+        if status[0] in "RC" and i + 2 < len(toks):
+            score = int(status[1:]) if status[1:].isdigit() else 100
+            raw.append((status[0], score, toks[i + 1], toks[i + 2]))
+            i += 3
+        elif i + 1 < len(toks):
+            raw.append((status[0], 100, toks[i + 1], None))
+            i += 2
+        else:
+            break
+    added: list[str] = [p for st, _, p, _ in raw if st == "A"]
+    events: list[tuple[CommitRef, str, str, str | None]] = []
+    for st, score, old, new in raw:
+        if st == "R" and new is not None:
+            same_name = old.rsplit("/", 1)[-1] == new.rsplit("/", 1)[-1]
+            if score >= MOVE_SIMILARITY_NEW_NAME or (same_name and score >= MOVE_SIMILARITY):
+                events.append((commit, "R", old, new))
+            else:
+                events.append((commit, "D", old, new))
+                events.append((commit, "A", new, None))
+        elif st == "D":
+            folder = old.rsplit("/", 1)[0] if "/" in old else ""
+            alike = [
+                p
+                for p in added
+                if _ext(p) == _ext(old) and (p.rsplit("/", 1)[0] if "/" in p else "") == folder
+            ]
+            events.append((commit, "D", old, alike[0] if len(alike) == 1 else None))
+        elif st == "A":
+            events.append((commit, "A", old, None))
+    return events
+
+
 class GitHistory:
     """History queries for one repository (`root` must be its top level)."""
 
@@ -106,11 +161,24 @@ class GitHistory:
     # ------------------------------------------------------------ paths
 
     def _path_events(self) -> list[tuple[CommitRef, str, str, str | None]]:
-        """(commit, status D|R, old path, new path) for all history, newest first."""
+        """(commit, status, old path, other path) for all history, newest first.
+
+        Status "R": a move (other = the new path); "D": a deletion (other = a file
+        that possibly replaced it, or None); "A": an addition (other = None).
+        git's rename detection pairs a deleted file with any added file of similar
+        content; only a pair with high similarity that keeps its name (or is nearly
+        identical) is taken as a move, the rest is a deletion plus an addition."""
         if self._events is None:
             out = run_git(
                 self.root,
-                ["log", "--name-status", "-M", "--diff-filter=DR", f"--format={_FMT}", "-z"],
+                [
+                    "log",
+                    "--name-status",
+                    "-M50%",
+                    "--diff-filter=DRA",
+                    f"--format={_FMT}",
+                    "-z",
+                ],
                 120.0,
             )
             events: list[tuple[CommitRef, str, str, str | None]] = []
@@ -122,21 +190,7 @@ class GitHistory:
                     commit = _parse_header(header)
                     if commit is None:
                         continue
-                    toks = rest.lstrip("\n").split("\0")
-                    i = 0
-                    while i < len(toks):
-                        status = toks[i].strip()
-                        if not status:
-                            i += 1
-                            continue
-                        if status[0] in "RC" and i + 2 < len(toks):
-                            events.append((commit, "R", toks[i + 1], toks[i + 2]))
-                            i += 3
-                        elif i + 1 < len(toks):
-                            events.append((commit, status[0], toks[i + 1], None))
-                            i += 2
-                        else:
-                            break
+                    events.extend(_commit_events(commit, rest.lstrip("\n").split("\0")))
             self._events = events
         return self._events
 
@@ -160,11 +214,15 @@ class GitHistory:
             return bare and p.rsplit("/", 1)[-1] == path
 
         for commit, status, old, new in events:
-            if not hit(old):
+            if status not in "DR" or not hit(old):
                 continue
             as_dir = old.startswith(path + "/")
             if status == "D":
-                return PathEvent("deleted", path if as_dir else old, commit)
+                replaced = None
+                if new and not as_dir:
+                    final = self._follow(new, commit)
+                    replaced = final if self._exists_at_head(final) else None
+                return PathEvent("deleted", path if as_dir else old, commit, replaced_by=replaced)
             assert new is not None
             if not as_dir:
                 target = new
@@ -332,15 +390,19 @@ class GitHistory:
         self._cache[key] = result
         return result
 
-    def value_change(self, path: str, key: str, old_value: str | None = None) -> CommitRef | None:
+    def value_change(
+        self, path: str, key: str, old_value: str | None = None, fallback: bool = True
+    ) -> CommitRef | None:
         """The most recent commit that changed a line holding `key` in `path` (and,
-        when given, removed a line with `old_value` next to it)."""
-        ck = ("value", path, key, old_value)
+        when given, removed a line with `old_value` next to it). Without a commit
+        that removed `old_value` (and with `fallback`), the most recent commit that
+        replaced a line holding `key` (not one that only added it)."""
+        ck = ("value", path, key, old_value, fallback)
         if ck in self._cache:
             return self._cache[ck]  # type: ignore[return-value]
         result: CommitRef | None = None
         bre_key = _ere_escape(key)
-        patterns = [bre_key]
+        patterns = [bre_key] if fallback or not old_value else []
         if old_value:
             patterns.insert(0, f"{bre_key}.*{_ere_escape(old_value)}")
         for pattern in patterns:
@@ -360,6 +422,14 @@ class GitHistory:
                     ]
                     if not any(key in ln and has_token(ln, old_value) for ln in removed):
                         continue
+                else:
+                    diff = self._git(["show", "-U0", "--format=", commit.sha, "--", path]) or ""
+                    minus = [ln for ln in diff.splitlines() if ln.startswith("-") and key in ln]
+                    plus = [ln for ln in diff.splitlines() if ln.startswith("+") and key in ln]
+                    if not [ln for ln in minus if not ln.startswith("---")] or not [
+                        ln for ln in plus if not ln.startswith("+++")
+                    ]:
+                        continue  # the line was added or dropped here, not changed
                 result = commit
                 break
             if result is not None:
@@ -413,6 +483,47 @@ def _tokens(line: str, rx: re.Pattern[str]) -> list[str]:
     return out
 
 
+_GENERIC_WORDS = frozenset(
+    {"the", "and", "for", "env", "var", "value", "default", "config", "setting", "settings"}
+)
+
+
+def _words(name: str) -> list[str]:
+    """Lower-case words of an identifier: "BILLING_DB_URL" -> billing, db, url;
+    "cacheTtl" -> cache, ttl; "--dry-run" -> dry, run."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+def _shared_component(a: str, b: str) -> bool:
+    """A meaningful word in common, not just a shared leading namespace
+    ("PORTAL_API_BASE" and "PORTAL_SESSION_SECRET" only share their prefix)."""
+    wa, wb = _words(a), _words(b)
+    shared = {w for w in wa if len(w) >= 3 and w not in _GENERIC_WORDS} & set(wb)
+    if wa and wb and wa[0] == wb[0]:
+        shared.discard(wa[0])
+    return bool(shared)
+
+
+def plausible_successor(token: str, cand: str, removed_line: str, added_line: str) -> bool:
+    """Is `cand` a believable new name for `token`? Alike names, a meaningful
+    word in common, or the same line with only the name changed."""
+    a, b = token.strip("\"'-"), cand.strip("\"'-")
+    la, lb = a.lower(), b.lower()
+    m = re.match(r"[a-z0-9]+[_-]", la)
+    if m and lb.startswith(m.group(0)) and len(la) > m.end() and len(lb) > m.end():
+        la, lb = la[m.end() :], lb[m.end() :]  # a shared namespace says nothing
+    if difflib.SequenceMatcher(None, la, lb).ratio() >= 0.5:
+        return True
+    if _shared_component(a, b):
+        return True
+    ra = removed_line.replace(token, "\0").strip()
+    ad = added_line.replace(cand, "\0").strip()
+    if len(re.sub(r"[\s\0]", "", ra)) < 4 or len(re.sub(r"[\s\0]", "", ad)) < 4:
+        return False
+    return difflib.SequenceMatcher(None, ra, ad).ratio() >= 0.75
+
+
 def _successor_in_diff(diff: str, token: str, family: re.Pattern[str] | None) -> str | None:
     rx = family or family_for(token)
     needle = token
@@ -433,6 +544,8 @@ def _successor_in_diff(diff: str, token: str, family: re.Pattern[str] | None) ->
             for al in scored[:2]:
                 for cand in _tokens(al, rx):
                     if cand == needle or cand in removed_toks:
+                        continue
+                    if not plausible_successor(needle, cand, rl, al):
                         continue
                     line_ratio = difflib.SequenceMatcher(None, rl, al).ratio()
                     tok_ratio = difflib.SequenceMatcher(None, needle, cand).ratio()

@@ -43,6 +43,7 @@ from stale.codebase.textextract import (
     extract_makefile,
     extract_requirements,
     extract_shell,
+    extract_terraform,
     extract_version_file,
     is_shell_shebang,
 )
@@ -115,6 +116,8 @@ def _extractor_for(path: str, files: set[str]) -> Extractor | None:
         return extract_js
     if ext == "go":
         return extract_go
+    if ext == "tf":
+        return extract_terraform
     return None
 
 
@@ -204,10 +207,10 @@ class CodeIndex:
         for prefix in ("python -m ", "python3 -m ", "bash ", "sh ", "./"):
             if ctx.startswith(prefix):
                 ctx = ctx[len(prefix) :].strip()
-        if ctx in self.files:
+        if ctx in self.files or ctx in self.programs:
             return [ctx]
         if "/" in ctx:
-            hits = [f for f in self.by_suffix(ctx) if f in self.files]
+            hits = [f for f in self.by_suffix(ctx) if f in self.files or f in self.programs]
             if hits:
                 return hits
         hits = list(self.by_basename(ctx))
@@ -215,7 +218,15 @@ class CodeIndex:
             return hits
         if ctx in self.aliases:
             target = self.aliases[ctx]
-            found = self.find_module(target) or (target if target in self.files else None)
+            found = self.find_module(target) or (
+                target if target in self.files or target in self.programs else None
+            )
+            if (
+                found is None
+                and target in self.dirs
+                and any(f.startswith(target + "/") and f.endswith(".go") for f in self.files)
+            ):
+                found = target  # a Go main package without flags we read
             if found:
                 return [found]
         mod = self.find_module(ctx)
@@ -319,6 +330,17 @@ def _from_sink(index: CodeIndex, sink: FactSink) -> None:
     index.program_flags = dict(pflags)
     index.programs = dict(sink.programs)
     index.aliases = dict(sink.aliases)
+    # Go binaries: `tracker` for services/tracker/cmd/tracker (a main package, or a
+    # `go build -o` in a Makefile or Dockerfile); a name claimed by two packages
+    # names neither
+    go_dirs = {f.rsplit("/", 1)[0] for f in index.files if f.endswith(".go") and "/" in f}
+    binaries: dict[str, set[str]] = defaultdict(set)
+    for name, pkg_dir in sink.go_binaries:
+        if pkg_dir in go_dirs:
+            binaries[name].add(pkg_dir)
+    for name, dirs in binaries.items():
+        if len(dirs) == 1 and name not in index.aliases:
+            index.aliases[name] = next(iter(dirs))
     index.env = dict(env)
     index.config = dict(config)
     index.routes = list(sink.routes)
@@ -349,6 +371,14 @@ def _extract_one(path: str, data: bytes, sink: FactSink, files: set[str]) -> Non
         extractor(path, text, sink)
     except Exception as exc:  # an extractor bug must not fail the whole build
         sink.skip(path, f"extractor error: {type(exc).__name__}: {exc}")
+
+
+def flags_in_text(path: str, text: str) -> list[FlagDef]:
+    """The flags a program file defines, read from `text` (an old version of it
+    from history) with the same extractors the index uses."""
+    sink = FactSink("")
+    _extract_one(path, text.encode("utf-8", "surrogatepass"), sink, set())
+    return list(sink.flags)
 
 
 def _git_toplevel(path: Path) -> Path | None:

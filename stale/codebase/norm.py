@@ -84,6 +84,15 @@ _DURATION_UNITS = {
     "days": 86400.0,
 }
 _NUM_UNIT = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*([A-Za-z]+)$")
+#: Sizes (case-sensitive: "m" is a minute or a milli-CPU, "M" a megabyte):
+#: (bytes, binary family).
+_SIZE_UNITS: dict[str, tuple[float, bool]] = {}
+for _i, _p in enumerate("KMGTPE", 1):
+    _SIZE_UNITS[_p + "i"] = (1024.0**_i, True)
+    _SIZE_UNITS[_p + "iB"] = (1024.0**_i, True)
+    _SIZE_UNITS[_p] = (1000.0**_i, False)
+    _SIZE_UNITS[_p + "B"] = (1000.0**_i, False)
+_SIZE_UNITS["k"] = _SIZE_UNITS["kB"] = (1000.0, False)
 _BOOLS = {"true": "true", "false": "false", "yes": "true", "no": "false", "on": "true"}
 _BOOLS["off"] = "false"
 
@@ -117,6 +126,14 @@ def compare_values(claimed: str, actual: str) -> Cmp:
         return Cmp.EQUAL if na == nb else Cmp.DIFFERENT
     ua, ub = _NUM_UNIT.match(a), _NUM_UNIT.match(b)
     if ua and ub:
+        sa, sb = _SIZE_UNITS.get(ua.group(2)), _SIZE_UNITS.get(ub.group(2))
+        if sa is not None and sb is not None:
+            va, vb = float(ua.group(1)) * sa[0], float(ub.group(1)) * sb[0]
+            if abs(va - vb) < 1e-6:
+                return Cmp.EQUAL
+            if sa[1] != sb[1] and max(va, vb) <= 1.1 * min(va, vb):
+                return Cmp.UNCLEAR  # "1G" and "1Gi" are often used loosely
+            return Cmp.DIFFERENT
         fa, fb = _DURATION_UNITS.get(ua.group(2).lower()), _DURATION_UNITS.get(ub.group(2).lower())
         if fa is not None and fb is not None:
             va, vb = float(ua.group(1)) * fa, float(ub.group(1)) * fb

@@ -41,6 +41,7 @@ class FactSink:
     flags: list[FlagDef] = field(default_factory=list)
     programs: dict[str, Program] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # console-script name -> module/path
+    go_binaries: list[tuple[str, str]] = field(default_factory=list)  # (binary, package dir)
     env: list[EnvVar] = field(default_factory=list)
     config: list[KeyValue] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)

@@ -46,6 +46,8 @@ def extract_makefile(path: str, text: str, sink: FactSink, files: set[str]) -> N
     complete = True
     folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
     for line_no, line in _logical_lines(text):
+        if "go build" in line and not line.lstrip().startswith("#"):
+            sink.go_binaries.extend(go_build_binaries(line, folder.rstrip("/")))
         if line.startswith("\t") or not line.strip() or line.lstrip().startswith("#"):
             continue
         code = line.split("#", 1)[0].rstrip()
@@ -144,6 +146,9 @@ def extract_dockerfile(path: str, text: str, sink: FactSink) -> None:
             img = parse_image(image)
             if img:
                 sink.version(img[0], img[1], path, line_no)
+        elif instr == "RUN" and "go build" in rest:
+            folder = path.rsplit("/", 1)[0] if "/" in path else ""
+            sink.go_binaries.extend(go_build_binaries(rest, folder))
         elif instr == "EXPOSE":
             for port in rest.split():
                 sink.key("EXPOSE", port.split("/")[0], path, line_no, "docker")
@@ -366,7 +371,17 @@ _JS_CLASS = re.compile(
 _JS_CONST = re.compile(r"^\s*export\s+(?:const|let|var)\s+([A-Za-z_$][\w$]*)")
 _JS_ENV = re.compile(
     r"process\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]\s*\])"
-    r"(?:\s*(?:\|\||\?\?)\s*(['\"][^'\"]*['\"]|\d+))?"
+)
+#: a literal fallback right after the read: `|| '3100'`, `?? "y"`, `) || 5` (after
+#: `Number(`/`parseInt(`), followed by the end of the expression
+_JS_FALLBACK = re.compile(
+    r"\s*(?:\)\s*)?(?:\|\||\?\?)\s*('[^'\\\n]*'|\"[^\"\\\n]*\"|-?\d+(?:\.\d+)?|true|false)"
+    r"(?=\s*(?:[),;}\]]|$|//|\?\?|\|\|))"
+)
+_JS_NUM_CALL = re.compile(r"\b(?:Number|parseInt|parseFloat|String|Boolean)\(\s*$")
+_JS_DESTRUCT = re.compile(r"\{([^{}]*)\}\s*=\s*process\.env\b")
+_JS_DESTRUCT_ITEM = re.compile(
+    r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:=\s*('[^']*'|\"[^\"]*\"|-?\d+(?:\.\d+)?))?\s*$"
 )
 _JS_ROUTE = re.compile(
     r"\b(app|router|server|api)\.(get|post|put|delete|patch)\(\s*['\"`](/[^'\"`]*)['\"`]"
@@ -379,8 +394,21 @@ def extract_js(path: str, text: str, sink: FactSink) -> None:
             if m := rx.match(ln):
                 sink.symbol(None, m.group(1), kind, path, i)
         for m in _JS_ENV.finditer(ln):
-            default = m.group(3).strip("'\"") if m.group(3) else None
+            fb = _JS_FALLBACK.match(ln, m.end())
+            # `Number(process.env.X) || 5`: the `)` must close a call around the read
+            if (
+                fb
+                and fb.group(0).lstrip().startswith(")")
+                and not _JS_NUM_CALL.search(ln[: m.start()])
+            ):
+                fb = None
+            default = fb.group(1).strip("'\"") if fb else None
             sink.env_var(m.group(1) or m.group(2), default, path, i, "read")
+        for m in _JS_DESTRUCT.finditer(ln):
+            for item in m.group(1).split(","):
+                if im := _JS_DESTRUCT_ITEM.match(item):
+                    dflt = im.group(2).strip("'\"") if im.group(2) else None
+                    sink.env_var(im.group(1), dflt, path, i, "read")
         for m in _JS_ROUTE.finditer(ln):
             sink.route(m.group(2), m.group(3), m.group(3), path, i, anchored=m.group(1) != "router")
 
@@ -389,15 +417,100 @@ _GO_FUNC = re.compile(r"^func\s+([A-Za-z_]\w*)\s*[(\[]")
 _GO_METHOD = re.compile(r"^func\s+\(\s*\w*\s*\*?\s*([A-Za-z_]\w*)[^)]*\)\s*([A-Za-z_]\w*)\s*\(")
 _GO_TYPE = re.compile(r"^type\s+([A-Za-z_]\w*)\s")
 _GO_ENV = re.compile(r"\bos\.(?:Getenv|LookupEnv)\(\s*\"([A-Za-z_][A-Za-z0-9_]*)\"")
-_GO_FLAG = re.compile(
-    r"\bflag\.(?:String|Int|Int64|Uint|Uint64|Bool|Duration|Float64)(?:Var)?\("
-    r"(?:\s*&?[\w.]+\s*,)?\s*\"([A-Za-z0-9][\w.-]*)\"\s*,\s*(\"[^\"]*\"|[\w.]+)"
+_GO_FLAG_TYPES = (
+    r"(?:String|Int|Int8|Int16|Int32|Int64|Uint|Uint8|Uint16|Uint32|Uint64|Bool|Duration"
+    r"|Float32|Float64|StringSlice|StringArray|IntSlice|BoolSlice|Count|IP|StringToString)"
+)
+#: `flag.String(`, `pflag.IntVarP(`, `cmd.Flags().StringP(`, `fs.Bool(` (a flag set)
+_GO_FLAG_CALL = re.compile(
+    r"(?:\b([A-Za-z_]\w*)|\b(?:Persistent)?Flags\(\))\.(" + _GO_FLAG_TYPES + r")(Var)?(P)?\(\s*"
 )
 
 
+def go_flag_def_rx(name: str | None = None) -> re.Pattern[str]:
+    """A Go flag definition whose name is its quoted first string argument, group 1
+    (`"region"`: the source has no dashes): any name, or `name`."""
+    nm = r"[A-Za-z0-9][\w.-]*" if name is None else re.escape(name)
+    return re.compile(
+        r"\.(?:" + _GO_FLAG_TYPES + r")(?:Var)?P?\(\s*(?:&[\w.\[\]]+\s*,\s*)?(\"" + nm + r"\")"
+    )
+
+
+GO_FLAG_DEF_RX = go_flag_def_rx()
+_GO_FLAGSET = re.compile(
+    r"\b([A-Za-z_]\w*)\s*:?=\s*(?:(p?flag)\.NewFlagSet\(|[\w.]+\.(?:Persistent)?Flags\(\))"
+)
+_GO_PFLAG_IMPORT = re.compile(r"(?:^|\s)(\w+)\s+\"github\.com/spf13/pflag\"", re.M)
+_GO_DURATION = {"Nanosecond": "ns", "Microsecond": "us", "Millisecond": "ms", "Second": "s",
+                "Minute": "m", "Hour": "h"}  # fmt: skip
+_GO_STR = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+
+
+def _go_args(text: str, pos: int, count: int) -> list[str] | None:
+    """The next `count` comma-separated arguments from `pos` (nesting-aware, strings
+    skipped); None when the call ends first or the text is not understood."""
+    args: list[str] = []
+    depth = 0
+    start = pos
+    i = pos
+    n = len(text)
+    while i < n and len(args) < count:
+        ch = text[i]
+        if ch in "\"`'":
+            end = text.find(ch, i + 1) if ch != '"' else -1
+            if ch == '"':
+                m = _GO_STR.match(text, i)
+                if not m:
+                    return None
+                end = m.end() - 1
+            if end < 0:
+                return None
+            i = end + 1
+            continue
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                args.append(text[start:i].strip())
+                return args if len(args) >= count else None
+            depth -= 1
+        elif ch == "," and depth == 0:
+            args.append(text[start:i].strip())
+            start = i + 1
+        i += 1
+        if i - pos > 2000:
+            return None
+    return args if len(args) >= count else None
+
+
+def _go_literal(expr: str) -> str | None:
+    """A Go default as a plain value: strings, numbers, bools, `15*time.Second`."""
+    e = expr.strip()
+    if m := _GO_STR.fullmatch(e):
+        return m.group(1).replace('\\"', '"')
+    if len(e) >= 2 and e[0] == e[-1] == "`":
+        return e[1:-1]
+    if re.fullmatch(r"-?\d+(?:\.\d+)?", e) or e in ("true", "false"):
+        return e
+    num, unit = "1", ""
+    if m := re.fullmatch(r"(\d+)\s*\*\s*time\.(\w+)", e):
+        num, unit = m.group(1), m.group(2)
+    elif m := re.fullmatch(r"time\.(\w+)\s*\*\s*(\d+)", e):
+        num, unit = m.group(2), m.group(1)
+    elif m := re.fullmatch(r"time\.(\w+)", e):
+        unit = m.group(1)
+    if unit in _GO_DURATION:
+        return f"{num}{_GO_DURATION[unit]}"
+    return None
+
+
+def _go_dir(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else path
+
+
 def extract_go(path: str, text: str, sink: FactSink) -> None:
-    found = False
-    for i, ln in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for i, ln in enumerate(lines, 1):
         if m := _GO_FUNC.match(ln):
             sink.symbol(None, m.group(1), "function", path, i)
         elif m := _GO_METHOD.match(ln):
@@ -406,10 +519,226 @@ def extract_go(path: str, text: str, sink: FactSink) -> None:
             sink.symbol(None, m.group(1), "class", path, i)
         for m in _GO_ENV.finditer(ln):
             sink.env_var(m.group(1), None, path, i, "read")
-        for m in _GO_FLAG.finditer(ln):
-            found = True
-            default = m.group(2).strip('"')
-            for name in (f"-{m.group(1)}", f"--{m.group(1)}"):
-                sink.flag(path, name, default, path, i, "go-flag")
-    if found:
-        sink.program(path, None, "go-flag", complete=False)
+    is_main = re.search(r"^package\s+main\s*$", text, re.M) is not None
+    program = _go_dir(path)
+    if is_main and "/" in path and not path.endswith("_test.go"):
+        sink.go_binaries.append((program.rsplit("/", 1)[-1], program))
+    if path.endswith("_test.go"):
+        return  # flags a test registers are not the program's
+    # comment lines out, keeping line numbers
+    code = "\n".join("" if ln.lstrip().startswith("//") else ln for ln in lines)
+    pflag_names = {"pflag"} | {m.group(1) for m in _GO_PFLAG_IMPORT.finditer(code)}
+    flagsets: dict[str, bool] = {}  # var -> is pflag
+    for m in _GO_FLAGSET.finditer(code):
+        flagsets[m.group(1)] = m.group(2) is None or m.group(2) in pflag_names
+    parsers: set[str] = set()
+    for m in _GO_FLAG_CALL.finditer(code):
+        recv = m.group(1)
+        if recv is None:
+            pflag = True  # cmd.Flags().X(...)
+        elif recv in pflag_names:
+            pflag = True
+        elif recv == "flag":
+            pflag = False
+        elif recv in flagsets:
+            pflag = flagsets[recv]
+        else:
+            continue
+        typ, var, short = m.group(2), m.group(3), m.group(4)
+        if short and not pflag:
+            continue
+        want = 1 + bool(var) + bool(short) + (0 if typ == "Count" else 1)
+        args = _go_args(code, m.end(), want)
+        if args is None:
+            continue
+        if var:
+            args = args[1:]
+        nm = _GO_STR.fullmatch(args[0])
+        if not nm or not re.fullmatch(r"[A-Za-z0-9][\w.-]*", nm.group(1)):
+            continue
+        name = nm.group(1)
+        rest = args[1:]
+        names = [f"--{name}"] if pflag else [f"-{name}", f"--{name}"]
+        if short:
+            sm = _GO_STR.fullmatch(rest[0]) if rest else None
+            if sm and re.fullmatch(r"[A-Za-z0-9]", sm.group(1)):
+                names.append(f"-{sm.group(1)}")
+            rest = rest[1:]
+        default = None
+        if typ != "Count" and rest and not typ.endswith(("Slice", "Array")):
+            default = _go_literal(rest[0])
+        line = code.count("\n", 0, m.start()) + 1
+        parser = "pflag" if pflag else "go-flag"
+        parsers.add(parser)
+        for flag_name in names:
+            sink.flag(program, flag_name, default, path, line, parser)
+    for parser in sorted(parsers):
+        sink.program(program, None, parser, complete=False)
+
+
+# ---------------------------------------------------------------- go build outputs
+
+_GO_BUILD = re.compile(r"\bgo\s+build\b([^;&|]*)")
+_CD = re.compile(r"\bcd\s+([\w./-]+)\s*&&")
+
+
+def go_build_binaries(cmdline: str, base_dir: str) -> list[tuple[str, str]]:
+    """(binary name, package directory) from `go build -o bin/x ./cmd/x` (relative to
+    `base_dir`, after a `cd dir &&`); unresolvable forms are skipped."""
+    out: list[tuple[str, str]] = []
+    for m in _GO_BUILD.finditer(cmdline):
+        cd = _CD.findall(cmdline[: m.start()])
+        words = m.group(1).split()
+        output = None
+        pkgs: list[str] = []
+        j = 0
+        while j < len(words):
+            w = words[j]
+            if w == "-o" and j + 1 < len(words):
+                output = words[j + 1]
+                j += 2
+                continue
+            if w.startswith("-o="):
+                output = w[3:]
+            elif re.fullmatch(r"\.{1,2}(?:/[\w.-]+)*/?", w):
+                pkgs.append(w)
+            j += 1
+        if len(pkgs) != 1 or (output and "$" in output):
+            continue
+        parts = [p for p in base_dir.split("/") if p]
+        for seg in ([cd[-1]] if cd else []) + [pkgs[0]]:
+            for piece in seg.split("/"):
+                if piece in ("", "."):
+                    continue
+                if piece == "..":
+                    if not parts:
+                        break
+                    parts.pop()
+                else:
+                    parts.append(piece)
+        pkg_dir = "/".join(parts)
+        if not pkg_dir:
+            continue
+        name = (
+            (output or "").rstrip("/").rsplit("/", 1)[-1]
+            if output and not output.endswith("/")
+            else pkg_dir.rsplit("/", 1)[-1]
+        )
+        if name and re.fullmatch(r"[\w.-]+", name):
+            out.append((name, pkg_dir))
+    return out
+
+
+# ---------------------------------------------------------------- Terraform
+
+_TF_VARIABLE = re.compile(r'^\s*variable\s+"([A-Za-z_][\w-]*)"\s*\{(.*)$')
+_TF_LOCALS = re.compile(r"^\s*locals\s*\{(.*)$")
+_TF_ATTR = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*=\s*(.*?)\s*$")
+_TF_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_TF_HEREDOC = re.compile(r"<<-?\s*([A-Za-z_]\w*)\s*$")
+
+
+def _tf_scalar(expr: str) -> tuple[bool, str | None]:
+    """(is a plain scalar, its value): quoted strings without interpolation,
+    numbers, booleans. Lists, maps, references and expressions are not."""
+    e = expr.strip()
+    if q := _TF_STRING.match(e):
+        rest = e[q.end() :].strip()
+        if rest and not rest.startswith(("#", "//", ",")):
+            return False, None
+        e = q.group(0)
+    else:
+        e = re.split(r"#|//", e, maxsplit=1)[0].strip().rstrip(",").strip()
+    if m := re.fullmatch(r'"((?:[^"\\]|\\.)*)"', e):
+        if "${" in m.group(1) or "%{" in m.group(1):
+            return False, None
+        return True, m.group(1).replace('\\"', '"').replace("\\\\", "\\")
+    if re.fullmatch(r"-?\d+(?:\.\d+)?", e) or e in ("true", "false"):
+        return True, e
+    return False, None
+
+
+def _tf_strip(line: str, in_block_comment: bool) -> tuple[str, bool]:
+    """The line without comments and string contents (for brace counting), and
+    whether a /* comment is still open."""
+    out: list[str] = []
+    i = 0
+    n = len(line)
+    while i < n:
+        if in_block_comment:
+            end = line.find("*/", i)
+            if end < 0:
+                return "".join(out), True
+            i = end + 2
+            in_block_comment = False
+            continue
+        ch = line[i]
+        if ch == '"':
+            j = i + 1
+            while j < n and line[j] != '"':
+                j += 2 if line[j] == "\\" else 1
+            out.append('""')
+            i = j + 1
+            continue
+        if ch == "#" or line.startswith("//", i):
+            break
+        if line.startswith("/*", i):
+            in_block_comment = True
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out), in_block_comment
+
+
+def extract_terraform(path: str, text: str, sink: FactSink) -> None:
+    """`variable "x" { default = ... }` as config key `var.x`, and the scalars of
+    `locals { y = ... }` as `local.y`, by line-oriented rules (HCL is not executed)."""
+    depth = 0
+    block: tuple[str, str | None] | None = None  # ("var", name) | ("local", None)
+    var_line = 0
+    var_default_seen = False
+    in_comment = False
+    heredoc: str | None = None
+    for i, raw in enumerate(text.splitlines(), 1):
+        if heredoc is not None:
+            if raw.strip() == heredoc:
+                heredoc = None
+            continue
+        code, in_comment = _tf_strip(raw, in_comment)
+        if not code.strip():
+            continue
+        if hd := _TF_HEREDOC.search(code):
+            heredoc = hd.group(1)
+        if depth == 0:
+            if m := _TF_VARIABLE.match(raw):
+                block, var_line, var_default_seen = ("var", m.group(1)), i, False
+                inner = m.group(2).strip()
+                if inner.endswith("}") and inner.count("{") + 1 == inner.count("}"):
+                    am = _TF_ATTR.match(inner[:-1])
+                    if am and am.group(1) == "default":
+                        ok, val = _tf_scalar(am.group(2))
+                        sink.key(f"var.{m.group(1)}", val if ok else None, path, i, "terraform")
+                        var_default_seen = True
+            elif _TF_LOCALS.match(raw):
+                block = ("local", None)
+        elif depth == 1 and block is not None:
+            am = _TF_ATTR.match(raw)
+            if am and "{" not in code and "[" not in code:
+                attr, expr = am.group(1), am.group(2)
+                if block[0] == "var" and attr == "default":
+                    ok, val = _tf_scalar(expr)
+                    if ok:
+                        sink.key(f"var.{block[1]}", val, path, i, "terraform")
+                        var_default_seen = True
+                elif block[0] == "local":
+                    ok, val = _tf_scalar(expr)
+                    if ok:
+                        sink.key(f"local.{attr}", val, path, i, "terraform")
+        depth += code.count("{") - code.count("}")
+        if depth < 0:
+            depth = 0
+        if depth == 0 and block is not None:
+            if block[0] == "var" and not var_default_seen:
+                sink.key(f"var.{block[1]}", None, path, var_line, "terraform")
+            block = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from stale.codebase import (
@@ -24,8 +24,10 @@ from stale.codebase import (
     is_test_path,
 )
 from stale.codebase.history import DEF_RX, ENV_RX, FLAG_RX, KEY_RX, TARGET_RX
+from stale.codebase.index import flags_in_text
 from stale.codebase.norm import Cmp, compare_values, key_parts, normalize_route, version_matches
 from stale.codebase.sink import norm_tech
+from stale.codebase.textextract import GO_FLAG_DEF_RX, go_flag_def_rx
 from stale.model import HINT_KINDS, Claim, ClaimKind, Evidence, Finding, Outcome
 from stale.verify.support import (
     Found,
@@ -172,11 +174,15 @@ class PathVerifier(_Base):
                 [commit_evidence(r.name, ev.path, ev.commit, f"renamed to {ev.new_path}")],
             )
         shown = ev.path if "/" in path or ev.path == path else f"{path} ({ev.path})"
+        msg = f"{shown} was deleted in {commit_phrase(ev.commit)}"
+        suggestion = f"possibly replaced by {ev.replaced_by}" if ev.replaced_by else None
+        msg += f"; {suggestion}." if suggestion else "."
         return negative(
             claim,
             Outcome.MISSING,
-            f"{shown} was deleted in {commit_phrase(ev.commit)}.",
+            msg,
             [commit_evidence(r.name, ev.path, ev.commit, "deleted")],
+            suggestion,
         )
 
 
@@ -258,6 +264,24 @@ class FlagVerifier(_Base):
 
     def _with_program(self, claim: Claim, code: Codebase, name: str, ctx: str) -> Finding:
         matches = [(r, p) for r in code.repos for p in r.find_programs(ctx)]
+        moved_from: list[tuple[CodeIndex, str, CommitRef]] = []
+        if not matches:
+            gone = self._program_gone(claim, code, name, ctx)
+            if isinstance(gone, Finding):
+                return gone
+            if gone is not None:
+                moved_from = [gone]
+                r0, old, c0 = gone
+                assert r0.history is not None
+                ev = r0.history.path_history(old)
+                new_path = ev.new_path if ev is not None and ev.new_path else ""
+                matches = [(r0, p) for p in r0.find_programs(new_path)]
+                if not matches:
+                    return unverifiable(
+                        claim,
+                        f"{old} was moved to {new_path} in {commit_phrase(c0)}, whose flags "
+                        "are not read here.",
+                    )
         if not matches:
             return unverifiable(
                 claim,
@@ -274,6 +298,16 @@ class FlagVerifier(_Base):
             rem = r.history.removal_of(name, p)
             if rem is not None and (best is None or rem.commit.ts > best[1].commit.ts):
                 best = (r, rem)
+        for r, old, _c in moved_from:
+            # dropped when the program moved: gone from the old file, absent from the new
+            if r.history is None:
+                continue
+            news = [p for r2, p in matches if r2 is r]
+            if any(_in_program(loc.path, p) for p in news for loc, _ in r.grep(name)):
+                continue
+            rem = r.history.removal_of(name, old)
+            if rem is not None and (best is None or rem.commit.ts > best[1].commit.ts):
+                best = (r, rem)
         if best is not None:
             r, rem = best
             assert r.history is not None
@@ -287,6 +321,11 @@ class FlagVerifier(_Base):
                 [commit_evidence(r.name, rem.path, rem.commit, f"removed `{name}`")],
                 _renamed(succ),
             )
+        go = [(r, p) for r, p in matches if _is_go_program(r, p)]
+        if go:
+            found = _go_flag_removal(go, name)
+            if found is not None:
+                return _go_flag_missing(claim, name, found)
         complete = [
             (r, p) for r, p in matches if (prog := r.programs.get(p)) is not None and prog.complete
         ]
@@ -309,11 +348,65 @@ class FlagVerifier(_Base):
             f"`{name}` is not among the flags read from {shown}; their flag set may be incomplete.",
         )
 
+    def _program_gone(
+        self, claim: Claim, code: Codebase, name: str, ctx: str
+    ) -> Finding | tuple[CodeIndex, str, CommitRef] | None:
+        """A program the page names that is not at HEAD: MISSING when history shows
+        it deleted and its last version took the flag; (repo, old path, commit) when
+        it moved to a file that exists now; None when history cannot say."""
+        path = _program_path(ctx)
+        if path is None:
+            return None
+        best = None
+        for r in code.select(None):
+            if r.history is None:
+                continue
+            ev = r.history.path_history(path)
+            if ev is not None and (best is None or ev.commit.ts > best[1].commit.ts):
+                best = (r, ev)
+        if best is None:
+            return None
+        r, ev = best
+        assert r.history is not None
+        if ev.kind == "renamed":
+            if ev.new_path and ev.new_path_exists:
+                return (r, ev.path, ev.commit)
+            return None
+        last = r.history.show_file(ev.commit.sha + "^", ev.path)
+        if last is None:
+            return None
+        if not any(f.name == name for f in flags_in_text(ev.path, last)):
+            return None  # the page may pair the flag with the wrong program
+        msg = f"{ev.path}, which took `{name}`, was deleted in {commit_phrase(ev.commit)}"
+        suggestion = None
+        if ev.replaced_by:
+            suggestion = f"possibly replaced by {ev.replaced_by}"
+            takes = any(
+                f.name == name
+                for p in r.find_programs(ev.replaced_by)
+                for f in r.program_flags.get(p, [])
+            )
+            msg += f"; possibly replaced by {ev.replaced_by}"
+            if takes:
+                msg += f", which takes `{name}`"
+        return negative(
+            claim,
+            Outcome.MISSING,
+            msg + ".",
+            [commit_evidence(r.name, ev.path, ev.commit, f"deleted; it took `{name}`")],
+            suggestion,
+        )
+
     def _anywhere(self, claim: Claim, code: Codebase, name: str) -> Finding:
         defined = [f for r in code.repos for f in r.flags.get(name, [])]
         if defined:
             return self._check_default(claim, code, name, defined)
+        bare = name.lstrip("-")
         if not name.startswith("--"):
+            if len(bare) >= 2:  # Go takes `-region` for `--region`
+                go_found = _go_flag_removal([(r, None) for r in code.repos], name)
+                if go_found is not None:
+                    return _go_flag_missing(claim, name, go_found)
             return unverifiable(
                 claim, f"Short flag `{name}` is defined by no program we read and names none."
             )
@@ -325,6 +418,11 @@ class FlagVerifier(_Base):
                 "defines it.",
             )
         found = newest_removal(code.repos, [name], accept=program_file)
+        go_found = _go_flag_removal([(r, None) for r in code.repos], name)
+        if go_found is not None and (
+            found is None or go_found.removal.commit.ts > found.removal.commit.ts
+        ):
+            return _go_flag_missing(claim, name, go_found)
         if found is None:
             return never_found(claim, f"`{name}`", code.repos)
         r, rem = found.repo, found.removal
@@ -365,7 +463,11 @@ class FlagVerifier(_Base):
         if j.outcome is Cmp.DIFFERENT and len(j.distinct_different) == 1:
             v, loc = j.different[0]
             evidence = [loc2.evidence(text=f"{name} default={v2}") for v2, loc2 in j.different]
-            change = _value_change(code, loc.repo, loc.path, name, claim.value)
+            flag_def = next((f for f in defined if f.loc == loc), None)
+            token = name
+            if flag_def is not None and flag_def.parser in ("go-flag", "pflag"):
+                token = '"' + name.lstrip("-") + '"'  # Go spells it `"workers"`
+            change = _value_change(code, loc.repo, loc.path, token, claim.value)
             msg = f"`{name}` defaults to {v} in {where(code, loc)}"
             if change is not None:
                 msg += f" (changed in {commit_phrase(change)})"
@@ -378,6 +480,77 @@ class FlagVerifier(_Base):
             f"`{name}` exists but its default cannot be matched with the stated {claim.value}: "
             f"{shown}.",
         )
+
+
+def _program_path(ctx: str) -> str | None:
+    """The file a program context names, when it names one by path or file name
+    ("./scripts/deploy.sh", "bash scripts/x.sh", "deploy.sh")."""
+    c = ctx.strip()
+    for prefix in ("bash ", "sh ", "zsh ", "python3 ", "python ", "node ", "go run "):
+        if c.startswith(prefix):
+            c = c[len(prefix) :].strip()
+    c = c.removeprefix("./").strip("/")
+    if not c or " " in c or re.search(r"[<>{}$*?]", c):
+        return None
+    base = c.rsplit("/", 1)[-1]
+    return c if "/" in c or "." in base else None
+
+
+def _in_program(path: str, program: str) -> bool:
+    return path == program or path.startswith(program + "/")
+
+
+def _is_go_program(r: CodeIndex, p: str) -> bool:
+    prog = r.programs.get(p)
+    if prog is not None:
+        return "go-flag" in prog.parser or "pflag" in prog.parser
+    return p.endswith(".go") or any(f.startswith(p + "/") and f.endswith(".go") for f in r.files)
+
+
+def _go_source(path: str) -> bool:
+    return path.endswith(".go") and not is_test_path(path)
+
+
+def _go_source_under(program: str) -> Callable[[str], bool]:
+    return lambda path: _go_source(path) and _in_program(path, program)
+
+
+def _go_flag_removal(where_: Sequence[tuple[CodeIndex, str | None]], name: str) -> Found | None:
+    """The newest commit that removed a Go flag definition of `name` (the source
+    spells it `"region"`, without dashes) from Go files (under a program directory)."""
+    bare = name.lstrip("-")
+    if not re.fullmatch(r"[A-Za-z0-9][\w.-]*", bare):
+        return None
+    ere = '"' + re.sub(r"([.\[\]\\*^$+?(){}|])", r"\\\1", bare) + '"'
+    rx = go_flag_def_rx(bare)
+    best: Found | None = None
+    for r, p in where_:
+        if r.history is None:
+            continue
+
+        accept = _go_source if p is None else _go_source_under(p)
+        rem = r.history.removal_matching(name, ere, rx, accept=accept)
+        if rem is not None and (best is None or rem.commit.ts > best.removal.commit.ts):
+            best = Found(r, rem)
+    return best
+
+
+def _go_flag_missing(claim: Claim, name: str, found: Found) -> Finding:
+    r, rem = found.repo, found.removal
+    assert r.history is not None
+    bare = name.lstrip("-")
+    dashes = name[: len(name) - len(bare)]
+    succ = r.history.successor_of(f'"{bare}"', rem.commit.sha, rem.path, GO_FLAG_DEF_RX)
+    new = f"{dashes}{succ.strip(chr(34))}" if succ else None
+    msg = f'`{name}` (`"{bare}"`) was removed from {rem.path} in {commit_phrase(rem.commit)}'
+    msg += f"; renamed to `{new}`." if new else "."
+    return negative(
+        claim,
+        Outcome.MISSING,
+        msg,
+        [commit_evidence(r.name, rem.path, rem.commit, f'removed flag "{bare}"')],
+        _renamed(new),
+    )
 
 
 def _value_change(code: Codebase, repo: str, path: str, key: str, old: str) -> CommitRef | None:
@@ -516,12 +689,24 @@ class ConfigVerifier(_Base):
             full += f
             leaf += lf
         if claim.context:
-            narrowed = [kv for kv in full + leaf if _in_context_file(kv, claim.context)]
-            if narrowed:
-                full, leaf = narrowed, []
+            # the named file settles it; within it, the value at exactly the dotted
+            # path wins over other keys that merely share its last part
+            ctx = claim.context
+            in_full = [kv for kv in full if _in_context_file(kv, ctx)]
+            in_leaf = [kv for kv in leaf if _in_context_file(kv, ctx)]
+            if in_full:
+                full, leaf = in_full, []
+            elif in_leaf:
+                # only other paths to the same leaf in the named file: compared, but
+                # the message says which key was matched
+                return self._check(claim, code, key, in_leaf, strong=False)
+        generic = len(parts) == 1 and not specific_key(leaf_written) and not claim.context
+        if generic:
+            # `region`, `environment`: a Terraform variable is only meant when the page
+            # says `var.region` or names the file
+            full = [kv for kv in full if kv.source != "terraform"]
         pool = full or (leaf if specific_key(leaf_written) else [])
         if pool:
-            generic = len(parts) == 1 and not specific_key(leaf_written) and not claim.context
             return self._check(claim, code, key, pool, strong=bool(full), generic=generic)
         if leaf:
             kv = leaf[0]
@@ -597,7 +782,15 @@ class ConfigVerifier(_Base):
             r = code.repo(loc.repo)
             change = None
             if r is not None and r.history is not None:
-                change = r.history.value_change(loc.path, kv0.key.rsplit(".", 1)[-1], claim.value)
+                if kv0.source == "terraform" and kv0.key.startswith("var."):
+                    # the value sits on a `default = ...` line of the variable's block
+                    change = r.history.value_change(
+                        loc.path, "default", claim.value, fallback=False
+                    )
+                else:
+                    change = r.history.value_change(
+                        loc.path, kv0.key.rsplit(".", 1)[-1], claim.value
+                    )
             msg = f"`{key}` is {v} in {where(code, loc)}"
             if change is not None:
                 msg += f" (changed in {commit_phrase(change)})"
