@@ -8,7 +8,7 @@ DEMO   := .stale-demo
 # afterwards finds it satisfied instead of downloading CUDA wheels.
 TORCH  := torch==2.13.0
 
-.PHONY: install demo test lint typecheck unit clean
+.PHONY: install demo test lint typecheck unit clean bench-filter
 
 install: $(STAMP)
 
@@ -43,6 +43,14 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
+
+# Per-document cost of the retrieval filter vs. one faiss search (docs/filter.md).
+bench-filter: $(STAMP)
+	$(BIN)/python -m bench.filter
+
+# Quality benchmark on the generated Northwind corpus (see bench/quality.py).
+bench-quality: $(STAMP)
+	$(BIN)/python -m bench.quality
 
 clean:
 	rm -rf $(DEMO) .stale .pytest_cache .mypy_cache .ruff_cache

@@ -28,7 +28,17 @@ __all__ = [
     "Page",
     "Signal",
     "Span",
+    "StalenessFilter",
     "Status",
     "Verdict",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Lazy, so `import stale` stays light: the filter loads on first use.
+    if name == "StalenessFilter":
+        from stale.filter import StalenessFilter
+
+        return StalenessFilter
+    raise AttributeError(f"module 'stale' has no attribute {name!r}")

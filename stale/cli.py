@@ -601,10 +601,17 @@ def list_plugins() -> None:
             typer.echo(f"  {p.name:<12} {p.target}  ({p.distribution})")
 
 
+from stale import cli_filter as _cli_filter  # noqa: E402,F401  (registers export/serve/mcp)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m stale.cli` runs this file as a second module named __main__;
+    # run the real stale.cli, on which every command module registered itself.
+    from stale.cli import main as _real_main
+
+    _real_main()

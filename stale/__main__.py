@@ -1,0 +1,5 @@
+"""`python -m stale`: the command line."""
+
+from stale.cli import main
+
+main()
