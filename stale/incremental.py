@@ -95,8 +95,14 @@ def claim_tokens(kind: str, subject: str, value: str | None) -> set[str]:
     tokens = {s}
     if k in (ClaimKind.PATH, ClaimKind.LINK):
         tokens.add(PurePosixPath(s).name)
-    elif k is ClaimKind.SYMBOL or k is ClaimKind.CONFIG:
+    elif k is ClaimKind.SYMBOL:
         tokens |= {p for p in re.split(r"[.:]", s) if p}
+    elif k is ClaimKind.CONFIG:
+        parts = [p for p in re.split(r"[.:]", s) if p]
+        # A dotted key's leaf (`pool_size`) is on every diff of every config file;
+        # the key is touched through its evidence file, or through its parents'
+        # names, which a diff that adds the key elsewhere contains.
+        tokens |= set(parts[:-1]) if len(parts) > 1 else set(parts)
     elif k is ClaimKind.ENDPOINT:
         path = s.split(" ", 1)[-1]
         tokens |= {seg for seg in path.split("/") if seg and seg != "{}"}

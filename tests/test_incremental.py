@@ -100,7 +100,9 @@ def test_repo_change_words_paths_and_unknown_commits(tmp_path: Path) -> None:
 
 
 def test_claim_tokens_cover_each_kind() -> None:
-    assert "pool_size" in claim_tokens("config", "database.pool_size", "20")
+    assert "pool_size" in claim_tokens("config", "pool_size", "20")
+    dotted = claim_tokens("config", "database.pool_size", "20")
+    assert "database" in dotted and "pool_size" not in dotted  # leaf: via its evidence file
     assert "deploy.sh" in claim_tokens("path", "scripts/deploy.sh", None)
     assert "invoices" in claim_tokens("endpoint", "GET /v1/invoices/{}", None)
     assert "deploy" in claim_tokens("command", "make deploy", None)
