@@ -35,10 +35,7 @@ GIT_ENV = {
     "GIT_CONFIG_GLOBAL": os.devnull,
 }
 
-WORDS = (
-    "service deploy billing ledger invoice worker queue cache retry timeout region "
-    "cluster backup restore rotate token webhook schema migration replica pool"
-).split()
+WORDS = ["service", "deploy", "billing", "ledger", "invoice", "worker", "queue", "cache", "retry", "timeout", "region", "cluster", "backup", "restore", "rotate", "token", "webhook", "schema", "migration", "replica", "pool"]
 
 
 def git(cwd: Path, *args: str) -> None:
