@@ -35,7 +35,29 @@ GIT_ENV = {
     "GIT_CONFIG_GLOBAL": os.devnull,
 }
 
-WORDS = ["service", "deploy", "billing", "ledger", "invoice", "worker", "queue", "cache", "retry", "timeout", "region", "cluster", "backup", "restore", "rotate", "token", "webhook", "schema", "migration", "replica", "pool"]
+WORDS = [
+    "service",
+    "deploy",
+    "billing",
+    "ledger",
+    "invoice",
+    "worker",
+    "queue",
+    "cache",
+    "retry",
+    "timeout",
+    "region",
+    "cluster",
+    "backup",
+    "restore",
+    "rotate",
+    "token",
+    "webhook",
+    "schema",
+    "migration",
+    "replica",
+    "pool",
+]
 
 
 def git(cwd: Path, *args: str) -> None:
