@@ -1,15 +1,25 @@
-"""A folder of Markdown files (usually a git checkout) as a wiki.
+"""A folder of Markdown files (usually a git checkout) as a wiki; HTML files
+(`.html`, `.htm`: Confluence exports, saved pages) beside them are read too.
 
 Page id: the POSIX path relative to the wiki root. Front matter (YAML between
 leading `---` lines) gives title, owner, tags and last_updated; it is blanked
 out of the body line for line, so claim line numbers stay page line numbers.
 Last-modified comes from git when the folder is in a repository (one `git log`
 pass for the whole folder), else from the file's mtime.
+
+An HTML page's title is its `<title>` (a Confluence " - Space - Confluence"
+suffix or "Space : " export prefix removed), else its first `<h1>`, else the
+file name. A date the page states ("Last updated: 3 March 2023", Confluence's
+"last modified by Jane on Mar 03, 2023", `<meta name="last-modified">`) is its
+`last_updated` property and its last-modified date: an export's file date is
+when it was exported, not when it was edited.
 """
 
 from __future__ import annotations
 
+import html as _html
 import os
+import re
 import subprocess
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -23,6 +33,7 @@ from connectors.base import ConnectorError, PageNotFound
 from stale.model import Page, content_hash
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown")
+HTML_SUFFIXES = (".html", ".htm")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".stale"}
 MAX_PAGE_BYTES = 2_000_000
 _GIT_TIMEOUT = 60
@@ -60,6 +71,116 @@ def _title_from_body(body: str) -> str | None:
         if s.startswith("# "):
             return s[2:].strip()
     return None
+
+
+_TITLE_RE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.I | re.S)
+_H1_RE = re.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", re.I | re.S)
+_RAW_RE = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+_TAG_RE = re.compile(r"<[^>]{0,2000}>")
+_CONFLUENCE_SUFFIX_RE = re.compile(r"\s+[-–|]\s+(?:[^-–|]+\s+[-–|]\s+)?Confluence\s*$", re.I)
+_DATE = (
+    r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?,?\s+\d{4}"
+    r"|[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+    r"|\d{1,2}[/.]\d{1,2}[/.]\d{4}"
+)
+_STATED_RE = re.compile(
+    r"\blast[\s_-]+(?:updated|modified|edited|changed)\b"
+    r"(?:\s+by\s+(?P<who>[^,;:|<>]{1,60}?))?\s*(?:\b(?:on|at)\b)?\s*[:\-–—]?\s*"
+    r"(?P<d>" + _DATE + r")",
+    re.I,
+)
+_META_RE = re.compile(r"<meta\b([^>]{0,2000})>", re.I)
+_META_ATTR_RE = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
+_META_NAMES = frozenset(
+    {
+        "last-modified",
+        "last_modified",
+        "lastmodified",
+        "modified",
+        "date-modified",
+        "dcterms.modified",
+        "dc.date.modified",
+        "article:modified_time",
+        "og:updated_time",
+    }
+)
+
+
+def _plain(fragment: str) -> str:
+    text = _html.unescape(_TAG_RE.sub(" ", fragment))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def html_title(text: str) -> str | None:
+    """The title of an HTML page: <title>, else the first <h1>; Confluence's
+    " - Space - Confluence" suffix and an export's "Space : " prefix removed."""
+    confluence = "confluence" in text[:20_000].lower()
+    for rx in (_TITLE_RE, _H1_RE):
+        m = rx.search(text)
+        if not m:
+            continue
+        title = _CONFLUENCE_SUFFIX_RE.sub("", _plain(m.group(1))).strip()
+        if confluence and " : " in title:
+            title = title.split(" : ", 1)[1].strip()
+        if title:
+            return title
+    return None
+
+
+def parse_stated_date(text: str) -> datetime | None:
+    """A date phrase as an aware UTC datetime (dateparser, imported lazily)."""
+    import dateparser
+
+    settings: Any = {
+        "PREFER_DAY_OF_MONTH": "first",
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "TIMEZONE": "UTC",
+        "TO_TIMEZONE": "UTC",
+    }
+    try:
+        parsed = dateparser.parse(text.strip(), languages=["en"], settings=settings)
+    except Exception:
+        return None
+    if parsed is None or not 1990 <= parsed.year <= 2100:
+        return None
+    return parsed.astimezone(UTC)
+
+
+def stated_last_updated(text: str) -> tuple[datetime, str | None] | None:
+    """(date, who) from "Last updated: 3 March 2023", "Last updated by Jane on
+    Mar 03, 2023" or a last-modified <meta> tag in an HTML page, else None."""
+    plain = _plain(_RAW_RE.sub(" ", text))
+    for m in _STATED_RE.finditer(plain):
+        when = parse_stated_date(m.group("d"))
+        if when is not None:
+            who = (m.group("who") or "").strip() or None
+            return when, who
+    for meta in _META_RE.finditer(text):
+        attrs = {
+            k.lower(): next((v for v in vals if v), "")
+            for k, *vals in _META_ATTR_RE.findall(meta.group(1))
+        }
+        name = (attrs.get("name") or attrs.get("property") or attrs.get("itemprop") or "").lower()
+        if name in _META_NAMES or attrs.get("http-equiv", "").lower() == "last-modified":
+            when = parse_stated_date(_html.unescape(attrs.get("content", "")))
+            if when is not None:
+                return when, None
+    return None
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        from bs4 import UnicodeDammit
+
+        guessed = UnicodeDammit(raw, is_html=True).unicode_markup
+    except Exception:
+        guessed = None
+    return guessed if isinstance(guessed, str) else raw.decode("utf-8", "replace")
 
 
 def _as_str_tuple(v: Any) -> tuple[str, ...]:
@@ -123,6 +244,7 @@ class MarkdownFolderConnector:
         "path": "folder holding the .md files (required)",
         "url_base": "URL prefix a page id is appended to, e.g. https://git.example.com/wiki/blob/main/",
         "include_hidden": "also read files in folders starting with '.' (default false)",
+        "html": "also read .html/.htm files, e.g. Confluence exports (default true)",
     }
 
     def __init__(
@@ -132,11 +254,13 @@ class MarkdownFolderConnector:
         *,
         url_base: str | None = None,
         include_hidden: bool = False,
+        html: bool = True,
     ) -> None:
         self.name = name
         self.root = root
         self.url_base = url_base
         self.include_hidden = include_hidden
+        self.html = html
         self._git_dates: dict[str, tuple[datetime, str]] | None = None
 
     @classmethod
@@ -155,7 +279,10 @@ class MarkdownFolderConnector:
         hidden = options.get("include_hidden", False)
         if not isinstance(hidden, bool):
             raise MarkdownConfigError(f"sources.{name}.include_hidden: expected true or false")
-        return cls(name, Path(options["path"]), url_base=url_base, include_hidden=hidden)
+        html = options.get("html", True)
+        if not isinstance(html, bool):
+            raise MarkdownConfigError(f"sources.{name}.html: expected true or false")
+        return cls(name, Path(options["path"]), url_base=url_base, include_hidden=hidden, html=html)
 
     @property
     def location(self) -> str:
@@ -168,7 +295,14 @@ class MarkdownFolderConnector:
             d["url_base"] = self.url_base
         if self.include_hidden:
             d["include_hidden"] = True
+        if not self.html:
+            d["html"] = False
         return d
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        """File name endings read as pages (lower case)."""
+        return MARKDOWN_SUFFIXES + HTML_SUFFIXES if self.html else MARKDOWN_SUFFIXES
 
     # -- reading ------------------------------------------------------------------
 
@@ -188,7 +322,7 @@ class MarkdownFolderConnector:
                 if d not in SKIP_DIRS and (self.include_hidden or not d.startswith("."))
             )
             for fn in sorted(filenames):
-                if fn.lower().endswith(MARKDOWN_SUFFIXES):
+                if fn.lower().endswith(self.suffixes):
                     p = Path(dirpath) / fn
                     # Never follow a link that leaves the wiki root.
                     if p.is_symlink():
@@ -219,6 +353,8 @@ class MarkdownFolderConnector:
             raw = path.read_bytes()
         except OSError as e:
             raise ConnectorError(f"{page_id}: cannot read ({e.strerror})") from None
+        if page_id.lower().endswith(HTML_SUFFIXES):
+            return self._html_page(root, path, page_id, _decode(raw).replace("\r\n", "\n"))
         text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
         meta, body = split_front_matter(text)
         title = str(meta.get("title") or _title_from_body(body) or PurePosixPath(page_id).stem)
@@ -249,6 +385,35 @@ class MarkdownFolderConnector:
             last_modified=last_modified,
             authors=authors,
             labels=labels,
+            properties=tuple(sorted(props.items())),
+            content_hash=content_hash(text),
+        )
+
+    def _html_page(self, root: Path, path: Path, page_id: str, text: str) -> Page:
+        title = html_title(text) or PurePosixPath(page_id).stem
+        dates = self._dates(root)
+        authors: tuple[str, ...] = ()
+        if page_id in dates and not self._dirty(root, page_id):
+            last_modified, author = dates[page_id]
+            authors = (author,) if author else ()
+        else:
+            last_modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        props: dict[str, str] = {}
+        stated = stated_last_updated(text)
+        if stated is not None:
+            last_modified, who = stated
+            props["last_updated"] = last_modified.date().isoformat()
+            if who:
+                authors = (who,)
+        return Page(
+            source=self.name,
+            page_id=page_id,
+            url=self.url_for(page_id, path),
+            title=title,
+            body=text,
+            content_type="html",
+            last_modified=last_modified,
+            authors=authors,
             properties=tuple(sorted(props.items())),
             content_hash=content_hash(text),
         )
@@ -290,7 +455,7 @@ class MarkdownFolderConnector:
                 rel = cand.resolve().relative_to(root)
             except (ValueError, OSError):
                 continue
-            if cand.resolve().is_file() and rel.as_posix().lower().endswith(MARKDOWN_SUFFIXES):
+            if cand.resolve().is_file() and rel.as_posix().lower().endswith(self.suffixes):
                 return rel.as_posix()
         return None
 
@@ -298,5 +463,5 @@ class MarkdownFolderConnector:
         root = self._check_root()
         page_id = self.owns(ref)
         if page_id is None:
-            raise PageNotFound(f"{ref}: not a Markdown page under {root}")
+            raise PageNotFound(f"{ref}: not a Markdown or HTML page under {root}")
         return self._read(root, root / page_id)

@@ -663,7 +663,7 @@ def test_one_megabyte_page() -> None:
 
 def test_unsupported_content_type_raises_extraction_error() -> None:
     with pytest.raises(ExtractionError):
-        extract_claims(page("<p>x</p>", content_type="html"))
+        extract_claims(page("x", content_type="no-such-format"))
 
 
 def test_internal_error_becomes_extraction_error(monkeypatch: pytest.MonkeyPatch) -> None:

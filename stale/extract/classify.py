@@ -49,6 +49,7 @@ from stale.extract.patterns import (
     wordset,
 )
 from stale.extract.segments import CodeBlock, Draft, Heading, Segment, Sentence
+from stale.extract.tables import key_columns, normalize_row, value_column
 from stale.model import ClaimKind
 
 #: Code block info strings that never hold claims.
@@ -208,7 +209,13 @@ def table_defaults(s: Sentence) -> dict[int, str]:
     if not s.cells or not s.codes:
         return {}
     col = next((i for i, h in enumerate(s.header) if re.search(r"\bdefault", h, re.I)), None)
+    if col is None:
+        col = value_column(s.header)
     named = [i for i, c in enumerate(s.codes) if c.cell is not None and c.cell != col]
+    keys = key_columns(s.header)
+    in_key = [i for i in named if s.codes[i].cell in keys]
+    if len(in_key) == 1:
+        named = in_key
     if len(named) != 1:
         return {}
     first = named[0]
@@ -287,6 +294,7 @@ class Classifier:
     # ---------------------------------------------------------------- prose
 
     def _sentence(self, s: Sentence) -> None:
+        s = normalize_row(s)
         hist = self.sections.historical or sentence_is_historical(s.text)
         text = s.text[:200]
         blanked = list(s.text)

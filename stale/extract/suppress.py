@@ -6,6 +6,10 @@
 * ``<!-- stale: ignore -->`` alone on a line: drop the claims of the next
   non-blank line (of the whole block when that line opens a code fence); at the
   end of a line with other text: drop the claims of that line.
+
+In HTML pages (``html=True``) the "next line" that opens an element such as
+``<pre>``, ``<p>``, ``<table>`` or a Confluence ``<ac:structured-macro>``
+stands for the whole element, up to the line of its closing tag.
 """
 
 from __future__ import annotations
@@ -15,6 +19,12 @@ from dataclasses import dataclass, field
 
 _COMMENT_RE = re.compile(r"<!--\s*stale\s*:\s*(ignore-page|ignore)\b\s*(.*?)\s*-->", re.I | re.S)
 _FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_HTML_BLOCK_RE = re.compile(
+    r"^\s*<(pre|table|ul|ol|dl|p|li|tr|blockquote|div|h[1-6]|ac:structured-macro)(?=[\s>/])",
+    re.I,
+)
+#: An HTML element that is never closed drops at most this many lines.
+_HTML_BLOCK_MAX_LINES = 500
 
 
 @dataclass
@@ -32,7 +42,7 @@ def split_lines(body: str) -> list[str]:
     return re.split(r"\r\n|\r|\n", body)
 
 
-def parse_suppressions(body: str) -> Suppressions:
+def parse_suppressions(body: str, *, html: bool = False) -> Suppressions:
     sup = Suppressions()
     if "stale" not in body:
         return sup
@@ -63,6 +73,10 @@ def parse_suppressions(body: str) -> Suppressions:
         if nxt >= len(lines):
             continue
         sup.lines.add(nxt + 1)
+        block = _HTML_BLOCK_RE.match(lines[nxt]) if html else None
+        if block:
+            sup.lines.update(_html_element_lines(lines, nxt, block.group(1)))
+            continue
         fence = _FENCE_RE.match(lines[nxt])
         if fence:
             marker = fence.group(1)
@@ -76,6 +90,21 @@ def parse_suppressions(body: str) -> Suppressions:
                     break
                 k += 1
     return sup
+
+
+def _html_element_lines(lines: list[str], start: int, tag: str) -> list[int]:
+    """1-based lines from `start` (0-based) to the line closing its `tag` element."""
+    name = re.escape(tag)
+    opens = re.compile(rf"<{name}(?=[\s>/])", re.I)
+    closes = re.compile(rf"</{name}\s*>", re.I)
+    out: list[int] = []
+    depth = 0
+    for k in range(start, min(len(lines), start + _HTML_BLOCK_MAX_LINES)):
+        out.append(k + 1)
+        depth += len(opens.findall(lines[k])) - len(closes.findall(lines[k]))
+        if depth <= 0:
+            break
+    return out
 
 
 def _line_of(offsets: list[int], pos: int) -> int:
