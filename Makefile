@@ -8,7 +8,7 @@ DEMO   := .stale-demo
 # afterwards finds it satisfied instead of downloading CUDA wheels.
 TORCH  := torch==2.13.0
 
-.PHONY: install demo test lint typecheck unit clean bench-filter
+.PHONY: install demo test lint typecheck unit clean bench-filter bench-embed
 
 install: $(STAMP)
 
@@ -47,6 +47,10 @@ test: lint typecheck unit
 # Per-document cost of the retrieval filter vs. one faiss search (docs/filter.md).
 bench-filter: $(STAMP)
 	$(BIN)/python -m bench.filter
+
+# Embedding throughput, re-scan vs full scan, approximate-index recall (docs/semantic.md).
+bench-embed: $(STAMP)
+	$(BIN)/python -m bench.embed
 
 # Quality benchmark on the generated Northwind corpus (see bench/quality.py).
 bench-quality: $(STAMP)

@@ -184,17 +184,31 @@ def scan(
                 "  time: "
                 + ", ".join(
                     f"{k} {t[k]:.1f}s"
-                    for k in ("crawl", "index", "extract", "verify", "judge", "store")
+                    for k in ("crawl", "index", "extract", "verify", "judge", "store", "semantic")
                     if k in t
                 )
             )
+        typer.echo(f"  embedder: {_embedder_line(result.embedder, result.semantic)}")
         typer.echo(f"store: {cfg.store}   details: stale report --store {cfg.store}")
+    for warning in result.semantic.get("warnings", []):
+        typer.echo(f"warning: {warning}", err=True)
     for err in result.errors:
         typer.echo(f"error: {err}", err=True)
     if result.errors:
         raise typer.Exit(EXIT_RUNTIME)
     bad = result.stale + (result.suspect if threshold == "suspect" else 0)
     raise typer.Exit(EXIT_STALE if bad else EXIT_OK)
+
+
+def _embedder_line(name: str, stats: dict[str, object]) -> str:
+    """Which embedder made the page vectors, and what the semantic pass did."""
+    if not name:
+        return "none ([semantic] is off or was skipped)"
+    kind = "built-in, offline" if name.startswith("hashing-") else "sentence-transformers"
+    return (
+        f"{name} ({kind}; embedded {stats.get('embedded_pages', 0)} pages, "
+        f"{stats.get('embedded_chunks', 0)} code chunks)"
+    )
 
 
 # -- check -----------------------------------------------------------------------
@@ -602,6 +616,8 @@ def list_plugins() -> None:
 
 
 from stale import cli_filter as _cli_filter  # noqa: E402,F401  (registers export/serve/mcp)
+from stale import cli_search as _cli_search  # noqa: E402,F401  (registers search)
+from stale import cli_tag as _cli_tag  # noqa: E402,F401  (registers tag/sources)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +68,36 @@ class ScanConfig:
 
 
 @dataclass(frozen=True)
+class SemanticConfig:
+    """Embeddings and the semantic signals (docs/semantic.md)."""
+
+    enabled: bool = True
+    embedder: str = "hashing"  # "hashing" (built-in, offline) or a sentence-transformers model
+    device: str = "auto"  # sentence-transformers only: auto, cpu, cuda, mps
+    batch_size: int = 32
+    superseded_similarity: float = 0.35
+    superseded_weight: float = 0.4
+    duplicate_similarity: float = 0.95
+    drift_min_commits: int = 8
+    drift_min_lines: int = 400
+    drift_weight: float = 0.3
+    drift_code_similarity: float = 0.3
+    drift_code_neighbours: int = 3
+    code_index: bool = True
+    approximate_index_above: int = 20000
+
+    def fingerprint(self) -> str:
+        return repr(sorted(vars(self).items()))
+
+
+@dataclass(frozen=True)
 class Config:
     store: Path = DEFAULT_STORE
     repos: tuple[RepoConfig, ...] = ()
     sources: tuple[SourceConfig, ...] = ()
     judge: JudgeConfig = field(default_factory=JudgeConfig)
     scan: ScanConfig = field(default_factory=ScanConfig)
+    semantic: SemanticConfig = field(default_factory=SemanticConfig)
     baseline: Path | None = None  # triage baseline; None: baseline.json beside the store
     path: Path | None = None  # the file it was read from, if any
 
@@ -82,7 +106,7 @@ class Config:
         return self.baseline if self.baseline is not None else self.store.parent / "baseline.json"
 
 
-_TOP_KEYS = {"store", "repos", "sources", "judge", "scan", "triage"}
+_TOP_KEYS = {"store", "repos", "sources", "judge", "scan", "triage", "semantic"}
 _REPO_KEYS = {"name", "path"}
 _FAIL_ON = ("stale", "suspect")
 
@@ -156,6 +180,26 @@ def _judge(raw: Mapping[str, Any]) -> JudgeConfig:
             f"({judge.suspect_score} > {judge.stale_score})"
         )
     return judge
+
+
+def _semantic(raw: Mapping[str, Any]) -> SemanticConfig:
+    defaults = SemanticConfig()
+    _unknown("semantic", raw, set(vars(defaults)))
+    values: dict[str, Any] = {}
+    for k, v in raw.items():
+        want = type(getattr(defaults, k))
+        values[k] = _check_type(f"semantic.{k}", v, want)
+        if want is float and not 0.0 <= values[k] <= 1.0:
+            raise ConfigError(f"semantic.{k}: must be between 0 and 1, got {v!r}")
+        least = 1 if k == "batch_size" else 0
+        if want is int and values[k] < least:
+            raise ConfigError(f"semantic.{k}: must be >= {least}, got {v!r}")
+        if want is str and not values[k].strip():
+            raise ConfigError(f"semantic.{k}: must not be empty")
+    device = values.get("device", "auto")
+    if device not in ("auto", "cpu", "cuda", "mps"):
+        raise ConfigError(f"semantic.device: must be auto, cpu, cuda or mps, got {device!r}")
+    return SemanticConfig(**values)
 
 
 def _resolve(base: Path, p: str) -> Path:
@@ -242,8 +286,13 @@ def parse_config(
     if "baseline" in triage_raw:
         baseline = _resolve(base_dir, _check_type("triage.baseline", triage_raw["baseline"], str))
 
+    semantic = _semantic(_check_type("semantic", data.get("semantic", {}), dict))
+    if semantic.embedder not in ("hashing",) and semantic.embedder.startswith((".", "~")):
+        semantic = replace(semantic, embedder=str(_resolve(base_dir, semantic.embedder)))
+
     return Config(
         store=store,
+        semantic=semantic,
         baseline=baseline,
         repos=tuple(repos),
         sources=tuple(sources),

@@ -935,5 +935,17 @@ class StalenessFilter:
     def search(
         self, query: str, limit: int = 5, *, ranker: Ranker | None = None
     ) -> list[tuple[PageStatus, float]]:
-        """Pages matching `query`, best first, with a relevance in [0, 1]."""
-        return (ranker or KeywordRanker()).rank(query, self, limit)
+        """Pages matching `query`, best first, with a relevance in [0, 1]. Without a
+        `ranker`: semantic when the store has page embeddings (`stale scan` with
+        [semantic] on, docs/semantic.md), keyword ranking otherwise."""
+        return (ranker or self._default_ranker()).rank(query, self, limit)
+
+    def _default_ranker(self) -> Ranker:
+        if self._index.info.get("kind") == "store":
+            from stale.semantic.search import has_page_index
+
+            if has_page_index(self._loader.path):  # a file check; faiss loads on first query
+                from stale.semantic.search import SemanticRanker
+
+                return SemanticRanker(self._loader.path)
+        return KeywordRanker()

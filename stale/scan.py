@@ -48,6 +48,8 @@ class ScanResult:
     errors: list[str] = field(default_factory=list)  # one line per failed source
     elapsed_s: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    embedder: str = ""  # what made the page embeddings ("" when [semantic] is off)
+    semantic: dict[str, Any] = field(default_factory=dict)  # the semantic pass's counts
 
     @property
     def stale(self) -> int:
@@ -70,6 +72,8 @@ class ScanResult:
             "errors": list(self.errors),
             "elapsed_s": round(self.elapsed_s, 3),
             "timings": {k: round(v, 3) for k, v in sorted(self.timings.items())},
+            "embedder": self.embedder,
+            "semantic": dict(self.semantic),
         }
 
 
@@ -281,6 +285,35 @@ def _save(
         )
 
 
+# -- the semantic pass (stale/semantic): embeddings, superseded/drift/duplicate ---------
+
+
+def _semantic_pass(cfg: Config, store: Store, result: ScanResult) -> Any:
+    """The semantic pass when `[semantic] enabled`, else None. Imported here only."""
+    if not cfg.semantic.enabled:
+        return None
+    from stale.semantic.scanpass import SemanticPass
+
+    warnings: list[str] = result.semantic.setdefault("warnings", [])
+    return SemanticPass(cfg, store, warn=warnings.append)
+
+
+def _finish_semantic(semantic: Any, result: ScanResult, repo_set: RepoSet) -> None:
+    """Embed, index, compute the signals, re-judge; a failure here costs the signals
+    (one warning), never the scan."""
+    if semantic is None:
+        return
+    try:
+        stats = semantic.finish(result, repo_set)
+    except Exception as e:
+        result.semantic.setdefault("warnings", []).append(
+            f"semantic signals skipped: {type(e).__name__}: {e}"
+        )
+        return
+    result.embedder = stats.embedder
+    result.semantic.update(stats.as_dict())
+
+
 def run_scan(
     cfg: Config,
     store: Store,
@@ -326,6 +359,7 @@ def _run_scan(
 
     run_id = store.start_run(repo_set.fingerprint(repo_set.names))
     result = ScanResult(run_id=run_id)
+    semantic = _semantic_pass(cfg, store, result)  # [semantic]: None when off
     store_seconds = 0.0
 
     def save(batch: Sequence[tuple[Page, list[Claim], Verdict, str]]) -> None:
@@ -363,6 +397,8 @@ def _run_scan(
             try:
                 for page in connector.pages():
                     result.seen += 1
+                    if semantic is not None:
+                        semantic.see(page)
                     names = page_repos(page, src, repo_set.names)
                     code_fp = repo_set.fingerprint(names)
                     stored = known.get(page.page_id)
@@ -434,6 +470,7 @@ def _run_scan(
             if crawl_complete:
                 # Only a complete crawl may conclude that a page is gone.
                 result.forgotten += store.forget_unseen(src.name, run_id)
+        _finish_semantic(semantic, result, repo_set)
     except BaseException as e:
         result.elapsed_s = time.monotonic() - started
         store.finish_run(run_id, "failed", {**result.as_dict(), "error": str(e)})

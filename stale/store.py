@@ -174,6 +174,42 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "write-back: tag actions and tag state",
+        """
+        CREATE TABLE tag_actions (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            page_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            error TEXT
+        );
+        CREATE INDEX tag_actions_page ON tag_actions(source, page_id);
+        CREATE TABLE tags (
+            source TEXT NOT NULL,
+            page_id TEXT NOT NULL,
+            tagged_at TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (source, page_id)
+        );
+        """,
+    ),
+    (
+        "embedding cache",
+        """
+        CREATE TABLE embeddings (
+            content_hash TEXT NOT NULL,
+            embedder TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (content_hash, embedder)
+        );
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -739,6 +775,146 @@ class Store:
                 "INSERT INTO accepted(source, page_id, claim_key, reason) VALUES (?,?,?,?)",
                 [(s, p, k, r) for (s, p, k), r in entries.items()],
             )
+
+    # -- write-back (stale/tagging.py) ---------------------------------------------
+
+    def record_tag_action(
+        self,
+        source: str,
+        page_id: str,
+        action: str,
+        reason: str,
+        status: str,
+        error: str | None = None,
+    ) -> None:
+        """Log one tag/untag attempt; on success also update the `tags` state."""
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO tag_actions(at, source, page_id, action, reason, status, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (_now(), source, page_id, action, reason, status, error),
+            )
+            if status != "ok":
+                return
+            if action == "tag":
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO tags(source, page_id, tagged_at, reason) "
+                    "VALUES (?, ?, ?, ?)",
+                    (source, page_id, _now(), reason),
+                )
+            elif action == "untag":
+                self.conn.execute(
+                    "DELETE FROM tags WHERE source = ? AND page_id = ?", (source, page_id)
+                )
+
+    def tagged(self, source: str) -> dict[str, str]:
+        """page_id -> reason of the pages of `source` that stale has tagged."""
+        return {
+            r[0]: r[1]
+            for r in self.conn.execute(
+                "SELECT page_id, reason FROM tags WHERE source = ?", (source,)
+            )
+        }
+
+    def tag_actions(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The most recent tag actions, newest first."""
+        cols = ("at", "source", "page_id", "action", "reason", "status", "error")
+        return [
+            dict(zip(cols, r, strict=True))
+            for r in self.conn.execute(
+                f"SELECT {', '.join(cols)} FROM tag_actions ORDER BY id DESC LIMIT ?", (limit,)
+            )
+        ]
+
+    def page_counts(self) -> dict[str, dict[str, int]]:
+        """source -> status -> number of pages (status "unchecked" without a verdict)."""
+        out: dict[str, dict[str, int]] = {}
+        for source, status, n in self.conn.execute(
+            "SELECT p.source, coalesce(v.status, 'unchecked'), count(*) FROM pages p "
+            "LEFT JOIN verdicts v ON v.source = p.source AND v.page_id = p.page_id "
+            "GROUP BY 1, 2"
+        ):
+            out.setdefault(source, {})[status] = int(n)
+        return out
+
+    # -- embedding cache (stale/semantic) -------------------------------------------------
+
+    def cached_embeddings(self, keys: Iterable[str], embedder: str) -> dict[str, bytes]:
+        """content hash -> float32 vector bytes, for the keys cached under `embedder`."""
+        out: dict[str, bytes] = {}
+        todo = list(dict.fromkeys(keys))
+        for i in range(0, len(todo), 500):
+            chunk = todo[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.conn.execute(
+                f"SELECT content_hash, vector FROM embeddings WHERE embedder = ? "
+                f"AND content_hash IN ({marks})",
+                (embedder, *chunk),
+            ):
+                out[key] = bytes(blob)
+        return out
+
+    def save_embeddings(self, embedder: str, dim: int, rows: Iterable[tuple[str, bytes]]) -> int:
+        """Cache (content hash, float32 vector bytes) pairs under `embedder`."""
+        now = _now()
+        batch = [(k, embedder, dim, v, now) for k, v in rows]
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings(content_hash, embedder, dim, vector, "
+                "created_at) VALUES (?,?,?,?,?)",
+                batch,
+            )
+        return len(batch)
+
+    def embedding_token(self) -> str:
+        """A random id of this store, made on first use (a row of embedder ""), so that
+        index files beside the store can tell a re-created store from the one they
+        were built for."""
+        row = self.conn.execute(
+            "SELECT vector FROM embeddings WHERE embedder = '' AND content_hash = 'store-token'"
+        ).fetchone()
+        if row is not None:
+            return bytes(row[0]).hex()
+        import os
+
+        token = os.urandom(16)
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO embeddings(content_hash, embedder, dim, vector, created_at)"
+                " VALUES ('store-token', '', 0, ?, ?)",
+                (token, _now()),
+            )
+        return self.embedding_token()
+
+    def embedding_count(self, embedder: str | None = None) -> int:
+        if embedder is None:
+            return int(
+                self.conn.execute(
+                    "SELECT count(*) FROM embeddings WHERE embedder != ''"
+                ).fetchone()[0]
+            )
+        return int(
+            self.conn.execute(
+                "SELECT count(*) FROM embeddings WHERE embedder = ?", (embedder,)
+            ).fetchone()[0]
+        )
+
+    def prune_embeddings(self, embedder: str, keep: Iterable[str]) -> int:
+        """Drop `embedder`'s cached vectors whose content hash is not in `keep`."""
+        keep_set = set(keep)
+        stored = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT content_hash FROM embeddings WHERE embedder = ?", (embedder,)
+            )
+        ]
+        gone = [k for k in stored if k not in keep_set]
+        with self.conn:
+            self.conn.executemany(
+                "DELETE FROM embeddings WHERE embedder = ? AND content_hash = ?",
+                [(embedder, k) for k in gone],
+            )
+        return len(gone)
 
     def status_counts(self) -> dict[str, int]:
         counts = {str(s): 0 for s in Status}

@@ -16,14 +16,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from stale.config import JudgeConfig
-from stale.model import Claim, Finding, Outcome, Page, Verdict
+from stale.model import Claim, Finding, Outcome, Page, Signal, Verdict
 from stale.store import Store
 
 BASELINE_VERSION = 1
@@ -160,9 +160,21 @@ def open_findings(store: Store) -> list[Finding]:
     return out
 
 
-def rejudge_page(store: Store, source: str, page_id: str, cfg: JudgeConfig) -> Verdict | None:
+def rejudge_page(
+    store: Store,
+    source: str,
+    page_id: str,
+    cfg: JudgeConfig,
+    *,
+    signals: Sequence[Signal] | None = None,
+    replace_kinds: Collection[str] = (),
+) -> Verdict | None:
     """Judge a stored page again from its stored claims and findings (no re-verify),
-    keeping the stored fingerprints so the next scan still sees it as up to date."""
+    keeping the stored fingerprints so the next scan still sees it as up to date.
+    With `signals`, the stored signals of `replace_kinds` are replaced by them (the
+    semantic pass); signals of weight 0 are shown but never judged."""
+    import json
+
     from stale.judge import judge
 
     stored = store.page(source, page_id)
@@ -191,9 +203,27 @@ def rejudge_page(store: Store, source: str, page_id: str, cfg: JudgeConfig) -> V
         authors=stored.authors,
         labels=stored.labels,
         content_hash=stored.content_hash,
+        properties=tuple(
+            (str(k), str(v))
+            for k, v in json.loads(
+                store.conn.execute(
+                    "SELECT properties FROM pages WHERE source = ? AND page_id = ?",
+                    (source, page_id),
+                ).fetchone()[0]
+                or "[]"
+            )
+        ),
     )
-    extra = tuple(s for s in old.signals if s.kind not in ("marker", "age"))
-    verdict = judge(page, claims, findings, cfg, signals=extra, now=old.checked_at)
+    # A triage change may void a `superseded` signal (it can rest on a finding that is
+    # accepted now): it is dropped here and recomputed by the next scan's semantic pass.
+    dropped = {"marker", "age", *(replace_kinds if signals is not None else ("superseded",))}
+    extra = [s for s in old.signals if s.kind not in dropped] + list(signals or ())
+    shown_only = tuple(s for s in extra if s.weight <= 0)
+    verdict = judge(
+        page, claims, findings, cfg, signals=[s for s in extra if s.weight > 0], now=old.checked_at
+    )
+    if shown_only:
+        verdict = replace(verdict, signals=(*verdict.signals, *shown_only))
     store.save_results(
         [(page, claims, verdict)],
         run_id=int(row[2] or 0),

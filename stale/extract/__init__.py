@@ -33,8 +33,15 @@ def _markdown(body: str) -> list[Segment]:
     return parse_markdown(body)
 
 
+def _html(body: str) -> list[Segment]:
+    from stale.extract.html import parse_html
+
+    return parse_html(body)
+
+
 #: content_type -> front end (body -> neutral segments, in document order).
-FRONT_ENDS: dict[str, Callable[[str], list[Segment]]] = {"markdown": _markdown}
+FRONT_ENDS: dict[str, Callable[[str], list[Segment]]] = {"markdown": _markdown, "html": _html}
+from stale.extract import wikitext as _wikitext  # noqa: E402,F401  (registers "wikitext")
 
 
 def extract_claims(page: Page) -> list[Claim]:
@@ -60,7 +67,7 @@ def _extract(page: Page) -> list[Claim]:
     if front is None:
         raise ExtractionError(f"no claim extractor for content type {page.content_type!r}")
     body = page.body if isinstance(page.body, str) else ""
-    sup = parse_suppressions(body)
+    sup = parse_suppressions(body, html=page.content_type == "html")
     if sup.page:
         return []
     segments = front(body)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stale.filter import KeywordRanker, PageStatus, Ranker, StalenessFilter
+from stale.filter import PageStatus, Ranker, StalenessFilter
 
 __all__ = ["build_server", "is_page_current", "run_stdio", "search_current_pages"]
 
@@ -61,7 +61,7 @@ def search_current_pages(
 ) -> dict[str, Any]:
     """The answer of the `search_current_pages` tool, as plain data."""
     limit = max(1, min(int(limit), 50))
-    hits = flt.search(query, limit, ranker=ranker or KeywordRanker())
+    hits = flt.search(query, limit, ranker=ranker)  # None: semantic if the store has embeddings
     return {
         "query": query,
         "results": [{**_page(p), "relevance": round(rel, 3)} for p, rel in hits],

@@ -1,0 +1,380 @@
+"""stale/semantic: the built-in embedder, indexes, the cache, and the three signals."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stale.config import (
+    Config,
+    ConfigError,
+    RepoConfig,
+    SemanticConfig,
+    SourceConfig,
+    parse_config,
+)
+from stale.model import Status
+from stale.scan import run_scan
+from stale.semantic.hashing import HashingEmbedder
+from stale.semantic.index import VectorIndex, chunk_file, index_paths, stable_id
+from stale.semantic.signals import replacement_statements
+from stale.store import Store
+from tests.conftest import DEPLOY_V1, git
+
+# -- the built-in embedder ---------------------------------------------------------------
+
+
+def test_hashing_embedder_is_normalised_deterministic_and_honest() -> None:
+    texts = [
+        "Rotate the billing database password with scripts/rotate_db_password.sh",
+        "How do I rotate the billing db password?",
+        "Team rituals: we meet on Mondays and eat cake.",
+        "",
+    ]
+    a = HashingEmbedder().encode(texts)
+    b = HashingEmbedder().encode(texts)
+    assert a.dtype == np.float32 and a.shape == (4, 512)
+    assert np.array_equal(a, b)
+    assert np.allclose(np.linalg.norm(a[:3], axis=1), 1.0, atol=1e-5)
+    assert not a[3].any()  # nothing to embed: a zero row, never NaN
+    sims = a @ a.T
+    assert sims[0, 1] > sims[0, 2] + 0.2 and sims[1, 0] > sims[1, 2]
+    emb = HashingEmbedder()
+    assert emb.name == "hashing-ngrams-512" and emb.dim == 512
+    emb.fit_idf(texts[:3])
+    assert emb.name.startswith("hashing-ngrams-512+idf-")
+    v = emb.encode(texts[:2])
+    assert float(v[0] @ v[1]) > 0.2
+
+
+def test_hashing_idf_round_trips_with_the_same_name(tmp_path: Path) -> None:
+    emb = HashingEmbedder()
+    emb.fit_idf(["deploy the api", "rotate keys", "deploy the admin ui"])
+    emb.save_idf(tmp_path / "idf.npy")
+    again = HashingEmbedder.load(tmp_path / "idf.npy")
+    assert again.name == emb.name
+    assert np.array_equal(again.encode(["deploy keys"]), emb.encode(["deploy keys"]))
+
+
+# -- index and chunks ---------------------------------------------------------------------
+
+
+def _unit(n: int, dim: int, seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_vector_index_adds_removes_persists_and_goes_approximate(tmp_path: Path) -> None:
+    vecs = _unit(200, 32, 1)
+    keys = [f"k{i}" for i in range(200)]
+    table = dict(zip(keys, vecs, strict=True))
+    path = tmp_path / "x.faiss"
+    idx = VectorIndex.open(path, "emb", 32, approximate_above=1000)
+    wanted = {stable_id(k): [k, "wiki", k] for k in keys[:100]}
+    idx.sync(wanted, lambda ks: {k: table[k] for k in ks})
+    assert len(idx) == 100 and idx.kind == "flat"
+    top = idx.search(vecs[:1], 3)[0]
+    assert top[0][0] == stable_id("k0") and top[0][1] == pytest.approx(1.0, abs=1e-5)
+    idx.save()
+    again = VectorIndex.open(path, "emb", 32, approximate_above=1000)
+    assert len(again) == 100 and again.entries == idx.entries
+    # one removed, one changed, one added: only those touched
+    wanted.pop(stable_id("k1"))
+    wanted[stable_id("k2")] = ["k150", "wiki", "k2"]
+    wanted[stable_id("k100")] = ["k100", "wiki", "k100"]
+    asked: list[str] = []
+
+    def vectors(ks: list[str]) -> dict[str, np.ndarray]:
+        asked.extend(ks)
+        return {k: table[k] for k in ks}
+
+    added, removed = again.sync(wanted, vectors)
+    assert sorted(asked) == ["k100", "k150"] and (added, removed) == (2, 2)
+    assert len(again) == 100
+    # another embedder's index is not reused
+    assert len(VectorIndex.open(path, "other", 32)) == 0
+    # beyond approximate_above: IVF, with good recall against exact search
+    ivf = VectorIndex(tmp_path / "ivf.faiss", "emb", 32, approximate_above=50)
+    ivf.sync({stable_id(k): [k] for k in keys}, lambda ks: {k: table[k] for k in ks})
+    assert ivf.kind == "ivf"
+    hits = ivf.search(vecs[:20], 10)
+    exact = np.argsort(-(vecs[:20] @ vecs.T), axis=1)[:, :10]
+    ids = [stable_id(k) for k in keys]
+    recall = np.mean(
+        [
+            len({i for i, _ in h} & {ids[j] for j in e}) / 10
+            for h, e in zip(hits, exact, strict=True)
+        ]
+    )
+    assert recall >= 0.6
+    ivf.save()
+    assert len(VectorIndex.open(tmp_path / "ivf.faiss", "emb", 32, approximate_above=50)) == 200
+
+
+def test_chunking_rules() -> None:
+    py = "import os\n\nX = 1\n\n@dec\ndef load(a):\n    return a\n\n\nclass Billing:\n    pass\n"
+    names = [(c.name, c.start, c.end) for c in chunk_file("r", "app.py", py)]
+    assert ("load", 5, 7) in names and ("Billing", 10, 11) in names
+    assert any(n == "<module>" for n, _, _ in names)
+    yml = "database:\n  pool_size: 50\nserver:\n  port: 8080\n"
+    assert [c.name for c in chunk_file("r", "c.yaml", yml)] == ["database", "server"]
+    md = "# Title\nintro\n## Setup\nrun it\n"
+    assert [c.name for c in chunk_file("r", "README.md", md)] == ["Title", "Setup"]
+    sh = "\n".join(f"echo {i}" for i in range(400))
+    assert len(chunk_file("r", "run.sh", sh)) == 5
+
+
+# -- config -------------------------------------------------------------------------------
+
+
+def test_semantic_config_is_validated(tmp_path: Path) -> None:
+    cfg = parse_config({"semantic": {"embedder": "./models/x", "drift_min_commits": 3}}, tmp_path)
+    assert cfg.semantic.embedder == str(tmp_path / "models" / "x")
+    assert cfg.semantic.drift_min_commits == 3
+    with pytest.raises(ConfigError, match=r"^semantic\.treshold: unknown key"):
+        parse_config({"semantic": {"treshold": 0.5}}, tmp_path)
+    with pytest.raises(ConfigError, match=r"semantic\.superseded_similarity: must be between"):
+        parse_config({"semantic": {"superseded_similarity": 2}}, tmp_path)
+    with pytest.raises(ConfigError, match=r"semantic\.enabled: expected true or false"):
+        parse_config({"semantic": {"enabled": "yes"}}, tmp_path)
+
+
+def test_every_semantic_setting_is_documented() -> None:
+    root = Path(__file__).resolve().parent.parent
+    conf = (root / "docs" / "configuration.md").read_text()
+    example = (root / "config.example.toml").read_text()
+    for key in vars(SemanticConfig()):
+        assert f"`{key}`" in conf, key
+        assert key in example, key
+
+
+# -- the scan: cache, superseded, drift, duplicates ------------------------------------------
+
+
+def _cfg(store: Path, wiki: Path, repo: Path, **semantic: object) -> Config:
+    return Config(
+        store=store,
+        repos=(RepoConfig("billing", repo),),
+        sources=(SourceConfig("wiki", "markdown", {"path": str(wiki)}),),
+        semantic=replace(SemanticConfig(), **semantic),  # type: ignore[arg-type]
+    )
+
+
+def _scan(cfg: Config, *, full: bool = False) -> tuple[Store, dict]:
+    store = Store.open(cfg.store)
+    result = run_scan(cfg, store, full=full)
+    assert result.errors == []
+    return store, result.as_dict()
+
+
+def _signals(store: Store, page: str, kind: str) -> list:
+    v = store.verdict("wiki", page)
+    assert v is not None
+    return [s for s in v.signals if s.kind == kind]
+
+
+def test_rescan_embeds_exactly_the_changed_page(world: dict[str, Path | str]) -> None:
+    cfg = _cfg(Path(world["store"]), Path(world["wiki"]), Path(world["repo"]))
+    store, first = _scan(cfg)
+    sem = first["semantic"]
+    assert first["embedder"].startswith("hashing-ngrams-512")
+    assert sem["embedded_pages"] == 3 and sem["indexed_pages"] == 3 and sem["embedded_chunks"] > 0
+    name = first["embedder"]
+    before = {
+        r[0]
+        for r in store.conn.execute(
+            "SELECT content_hash FROM embeddings WHERE embedder = ?", (name,)
+        )
+    }
+    store.close()
+    (Path(world["wiki"]) / "team.md").write_text("# Team rituals\n\nWe meet on Tuesdays now.\n")
+    store, second = _scan(cfg)
+    assert second["embedder"] == name
+    assert second["semantic"]["embedded_pages"] == 1
+    assert second["semantic"]["embedded_chunks"] == 0
+    after = {
+        r[0]
+        for r in store.conn.execute(
+            "SELECT content_hash FROM embeddings WHERE embedder = ?", (name,)
+        )
+    }
+    assert len(after - before) == 1 and len(before - after) == 1  # the old vector was pruned
+    store.close()
+    store, third = _scan(cfg)
+    assert third["semantic"]["embedded_pages"] == 0 and third["semantic"]["evaluated"] == 0
+    pages, meta = index_paths(Path(world["store"]), "pages")
+    assert pages.exists() and meta.exists()
+    store.close()
+
+
+def test_semantic_off_writes_no_index(world: dict[str, Path | str]) -> None:
+    cfg = _cfg(Path(world["store"]), Path(world["wiki"]), Path(world["repo"]), enabled=False)
+    store, res = _scan(cfg)
+    assert res["embedder"] == "" and store.embedding_count() == 0
+    assert not index_paths(Path(world["store"]), "pages")[0].exists()
+    store.close()
+
+
+def _wiki(tmp: Path, pages: dict[str, tuple[str, str]]) -> Path:
+    """A wiki folder in git: page -> (text, commit date), committed in date order."""
+    wiki = tmp / "wiki"
+    wiki.mkdir(parents=True)
+    git(wiki, "init", "-q", "-b", "main")
+    for name, (text, date) in sorted(pages.items(), key=lambda kv: kv[1][1]):
+        (wiki / name).write_text(text)
+        git(wiki, "add", name)
+        git(wiki, "commit", "-q", "-m", name, date=date)
+    return wiki
+
+
+DEPLOY_OLD = """# Deploying the billing service
+
+How to deploy the billing service to production. Run the deploy script from a clean
+checkout of main and watch the rollout dashboard until the new pods are healthy.
+
+```bash
+./scripts/deploy.sh --region eu-west-1
+```
+
+Deploys of the billing service take about ten minutes. Ask in #billing-deploys when
+the deploy script fails.
+"""
+
+DEPLOY_NEW = """# Deploying the billing service (2025)
+
+How to deploy the billing service to production. Run the deploy script from a clean
+checkout of main and watch the rollout dashboard until the new pods are healthy.
+
+```bash
+./scripts/deploy.sh --zone eu-west-1 --dry-run
+```
+
+Deploys of the billing service take about ten minutes. Ask in #billing-deploys when
+the deploy script fails.
+"""
+
+
+def test_superseded_by_a_newer_page_with_conflicting_claims(world: dict[str, Path | str]) -> None:
+    tmp = Path(world["tmp"])
+    wiki = _wiki(
+        tmp / "w",
+        {
+            "deploy-old.md": (DEPLOY_OLD, "2024-02-01T00:00:00+00:00"),
+            "deploy-2025.md": (DEPLOY_NEW, "2025-04-01T00:00:00+00:00"),
+        },
+    )
+    store, res = _scan(_cfg(tmp / "s2.db", wiki, Path(world["repo"])))
+    (sig,) = _signals(store, "deploy-old.md", "superseded")
+    assert "wiki:deploy-2025.md" in sig.message and "--zone" in sig.message
+    assert sig.evidence[0].path == "deploy-2025.md" and sig.weight == 0.4
+    v = store.verdict("wiki", "deploy-old.md")
+    assert v is not None and v.status is Status.STALE  # the missing flag makes it stale anyway
+    assert _signals(store, "deploy-2025.md", "superseded") == []
+    assert res["semantic"]["signals"]["superseded"] == 1
+    store.close()
+
+
+JENKINS = """# How billing deploys work
+
+Billing deploys run on Jenkins: the billing-deploy job calls `scripts/deploy.sh`
+with `--dry-run` first, then for real. The deploy job of the billing service is
+owned by the platform team; deploy questions go to #billing-deploys.
+"""
+
+ARGO = """# How billing deploys work now
+
+We moved deploys to ArgoCD. The billing service deploy is a sync of the billing
+application; deploy questions go to #billing-deploys, and the platform team owns
+the deploy pipeline of the billing service.
+"""
+
+
+def test_superseded_by_a_page_that_states_the_replacement(world: dict[str, Path | str]) -> None:
+    assert replacement_statements("Intro. We moved deploys to ArgoCD. More.")[0][:2] == (
+        "deploys",
+        "ArgoCD",
+    )
+    assert replacement_statements("`--region` was replaced by `--zone` in 2024.")[0][:2] == (
+        "--region",
+        "--zone",
+    )
+    assert replacement_statements("Use `make run` instead of `make dev`.")[0][:2] == (
+        "make dev",
+        "make run",
+    )
+    tmp = Path(world["tmp"])
+    wiki = _wiki(
+        tmp / "w",
+        {
+            "jenkins.md": (JENKINS, "2023-05-01T00:00:00+00:00"),
+            "argo.md": (ARGO, "2025-05-01T00:00:00+00:00"),
+        },
+    )
+    store, _ = _scan(_cfg(tmp / "s3.db", wiki, Path(world["repo"])))
+    (sig,) = _signals(store, "jenkins.md", "superseded")
+    assert "wiki:argo.md" in sig.message and "We moved deploys to ArgoCD" in sig.message
+    v = store.verdict("wiki", "jenkins.md")
+    assert v is not None and v.status is Status.SUSPECT  # alone: suspect, never stale
+    store.close()
+
+
+def test_drift_lists_the_commits_since_the_last_edit(world: dict[str, Path | str]) -> None:
+    tmp = Path(world["tmp"])
+    repo = tmp / "drifty"
+    (repo / "billing").mkdir(parents=True)
+    (repo / "billing" / "ledger.py").write_text("def post(entry):\n    return entry\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "ledger", date="2023-01-01T00:00:00+00:00")
+    page = "# Ledger\n\nEntries are written by `billing/ledger.py`.\n"
+    wiki = _wiki(tmp / "w", {"ledger.md": (page, "2023-06-01T00:00:00+00:00")})
+    for i in range(6):
+        body = "def post(entry):\n" + "".join(f"    x{j} = {i}\n" for j in range(10))
+        (repo / "billing" / "ledger.py").write_text(body + "    return entry\n")
+        git(
+            repo,
+            "commit",
+            "-q",
+            "-am",
+            f"ledger change {i}",
+            date=f"2024-0{i + 1}-01T00:00:00+00:00",
+        )
+    cfg = _cfg(tmp / "s4.db", wiki, repo, drift_min_commits=5, drift_min_lines=40)
+    store, _ = _scan(cfg)
+    (sig,) = _signals(store, "ledger.md", "drift")
+    assert "6 commits" in sig.message and "billing/ledger.py" in sig.message
+    assert len(sig.evidence) == 5 and all(e.commit for e in sig.evidence)
+    assert sig.evidence[0].text == "ledger change 5"
+    v = store.verdict("wiki", "ledger.md")
+    assert v is not None and v.status is Status.SUSPECT
+    store.close()
+    # below the thresholds: no signal, the page is current again
+    store = Store.open(cfg.store)
+    run_scan(replace(cfg, semantic=replace(cfg.semantic, drift_min_commits=7)), store)
+    assert _signals(store, "ledger.md", "drift") == []
+    v = store.verdict("wiki", "ledger.md")
+    assert v is not None and v.status is Status.CURRENT
+    store.close()
+
+
+def test_duplicates_are_grouped_without_changing_the_verdict(
+    world: dict[str, Path | str],
+) -> None:
+    wiki = Path(world["wiki"])
+    (wiki / "new-copy.md").write_text((wiki / "new.md").read_text())
+    store, _ = _scan(_cfg(Path(world["store"]), wiki, Path(world["repo"])))
+    (sig,) = _signals(store, "new.md", "duplicate")
+    assert sig.weight == 0 and "wiki:new-copy.md" in sig.message
+    assert "wiki:new.md" in _signals(store, "new-copy.md", "duplicate")[0].message
+    for p in ("new.md", "new-copy.md"):
+        v = store.verdict("wiki", p)
+        assert v is not None and v.status is Status.CURRENT
+        assert not any("duplicate" in r for r in v.reasons)
+    store.close()
+
+
+def test_repo_helper_is_the_shared_one() -> None:
+    assert "--region" in DEPLOY_V1  # the fixtures above rely on conftest's deploy script
