@@ -727,3 +727,20 @@ def test_default_keeps_unit_words() -> None:
     assert ("config", "request_timeout", "30 seconds", None) in triples(
         "`request_timeout` defaults to 30 seconds."
     )
+
+
+def test_stated_default_makes_a_camel_case_dotted_key_a_setting() -> None:
+    from stale.extract import extract_claims
+    from stale.model import Page
+
+    page = Page(
+        source="w",
+        page_id="x.md",
+        url="",
+        title="t",
+        content_type="markdown",
+        body="- `quotes.cacheTtl` defaults to `300`.\n\nCall `quotes.refreshAll()` hourly.\n",
+    )
+    got = {(c.kind.value, c.subject, c.value) for c in extract_claims(page)}
+    assert ("config", "quotes.cacheTtl", "300") in got
+    assert ("symbol", "quotes.refreshAll", None) in got  # no default stated: still a symbol

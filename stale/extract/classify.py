@@ -426,7 +426,10 @@ class Classifier:
                 return [Draft(ClaimKind.CONFIG, t, default, config_ctx)]
             sym = symbol_subject(t)
             return [Draft(ClaimKind.SYMBOL, sym)] if sym else []
-        if default is not None and re.fullmatch(r"[a-z][A-Za-z0-9_]*", t):
+        # a stated default makes a camelCase key (`quotes.cacheTtl`) a setting, not a symbol
+        if default is not None and re.fullmatch(
+            r"[a-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*", t
+        ):
             if not is_placeholder(t) and len(t) >= 3:
                 return [Draft(ClaimKind.CONFIG, t, default, config_ctx)]
             return []
