@@ -373,6 +373,22 @@ def test_deep_nesting_is_flattened_not_recursed() -> None:
     assert balance_tags("<div>" * (MAX_DEPTH + 5)).count("<div>") == MAX_DEPTH
 
 
+@pytest.mark.parametrize("unit", ["<a ", '<a href="', "<!--", "<!x ", "<?x ", "</p "])
+def test_unterminated_markup_stays_linear(unit: str) -> None:
+    # html.parser alone needs about a minute for 20,000 unterminated "<a ".
+    body = unit * 50_000 + "\n<p>Set <code>BILLING_DB_URL</code>.</p>"
+    start = time.monotonic()
+    subjects = {c.subject for c in claims(body)}
+    assert time.monotonic() - start < 10
+    assert "BILLING_DB_URL" in subjects  # what follows still parses
+
+
+def test_a_bare_less_than_sign_is_text() -> None:
+    (sent,) = parse_html("<p>Keep <code>pool_size</code> < 50 and 3 <4.</p>")
+    assert isinstance(sent, Sentence)
+    assert sent.text == "Keep `pool_size` < 50 and 3 <4."
+
+
 def test_one_megabyte_page() -> None:
     chunk = (
         "<p>Run <code>./scripts/deploy.sh --region eu</code> with "

@@ -20,6 +20,7 @@ from stale.codebase import (
     CommitRef,
     FlagDef,
     KeyValue,
+    Removal,
     Route,
     is_test_path,
 )
@@ -70,6 +71,24 @@ class _Base:
 
     def check(self, claim: Claim, code: Codebase) -> Finding:
         raise NotImplementedError
+
+
+def _removed(
+    claim: Claim, shown: str, r: CodeIndex, rem: Removal, family: re.Pattern[str]
+) -> Finding:
+    """MISSING: `shown` was removed in a commit (the evidence); with its successor
+    when the removing diff shows one of the same family (a rename)."""
+    assert r.history is not None
+    succ = r.history.successor_of(rem.token, rem.commit.sha, rem.path, family)
+    msg = f"`{shown}` was removed from {rem.path} in {commit_phrase(rem.commit)}"
+    msg += f"; renamed to `{succ}`." if succ else "."
+    return negative(
+        claim,
+        Outcome.MISSING,
+        msg,
+        [commit_evidence(r.name, rem.path, rem.commit, f"removed `{rem.token}`")],
+        _renamed(succ),
+    )
 
 
 def _renamed(successor: str | None) -> str | None:
@@ -230,18 +249,8 @@ class SymbolVerifier(_Base):
         found = newest_removal(repos, tokens, accept=code_file)
         if found is None:
             return never_found(claim, f"`{subject}`", repos)
-        rem, r = found.removal, found.repo
-        assert r.history is not None
-        succ = r.history.successor_of(rem.token, rem.commit.sha, rem.path, DEF_RX)
-        msg = f"`{subject}` was removed from {rem.path} in {commit_phrase(rem.commit)}"
-        msg += f"; renamed to `{succ}`." if succ else "."
-        return negative(
-            claim,
-            Outcome.MISSING,
-            msg,
-            [commit_evidence(r.name, rem.path, rem.commit, f"removed `{rem.token}`")],
-            _renamed(succ),
-        )
+        r, rem = found.repo, found.removal
+        return _removed(claim, subject, r, rem, DEF_RX)
 
 
 # ====================================================================== flags
@@ -310,17 +319,7 @@ class FlagVerifier(_Base):
                 best = (r, rem)
         if best is not None:
             r, rem = best
-            assert r.history is not None
-            succ = r.history.successor_of(name, rem.commit.sha, rem.path, FLAG_RX)
-            msg = f"`{name}` was removed from {rem.path} in {commit_phrase(rem.commit)}"
-            msg += f"; renamed to `{succ}`." if succ else "."
-            return negative(
-                claim,
-                Outcome.MISSING,
-                msg,
-                [commit_evidence(r.name, rem.path, rem.commit, f"removed `{name}`")],
-                _renamed(succ),
-            )
+            return _removed(claim, name, r, rem, FLAG_RX)
         go = [(r, p) for r, p in matches if _is_go_program(r, p)]
         if go:
             found = _go_flag_removal(go, name)
@@ -426,17 +425,7 @@ class FlagVerifier(_Base):
         if found is None:
             return never_found(claim, f"`{name}`", code.repos)
         r, rem = found.repo, found.removal
-        assert r.history is not None
-        succ = r.history.successor_of(name, rem.commit.sha, rem.path, FLAG_RX)
-        msg = f"`{name}` was removed from {rem.path} in {commit_phrase(rem.commit)}"
-        msg += f"; renamed to `{succ}`." if succ else "."
-        return negative(
-            claim,
-            Outcome.MISSING,
-            msg,
-            [commit_evidence(r.name, rem.path, rem.commit, f"removed `{name}`")],
-            _renamed(succ),
-        )
+        return _removed(claim, name, r, rem, FLAG_RX)
 
     def _check_default(
         self, claim: Claim, code: Codebase, name: str, defined: list[FlagDef]
@@ -649,17 +638,7 @@ class EnvVerifier(_Base):
         if rem_found is None:
             return never_found(claim, f"`{name}`", repos)
         r, rem = rem_found.repo, rem_found.removal
-        assert r.history is not None
-        succ = r.history.successor_of(name, rem.commit.sha, rem.path, ENV_RX)
-        msg = f"`{name}` was removed from {rem.path} in {commit_phrase(rem.commit)}"
-        msg += f"; renamed to `{succ}`." if succ else "."
-        return negative(
-            claim,
-            Outcome.MISSING,
-            msg,
-            [commit_evidence(r.name, rem.path, rem.commit, f"removed `{name}`")],
-            _renamed(succ),
-        )
+        return _removed(claim, name, r, rem, ENV_RX)
 
 
 # ====================================================================== config
@@ -726,17 +705,7 @@ class ConfigVerifier(_Base):
         if found is None:
             return never_found(claim, f"`{key}`", code.repos)
         r, rem = found.repo, found.removal
-        assert r.history is not None
-        succ = r.history.successor_of(leaf_written, rem.commit.sha, rem.path, KEY_RX)
-        msg = f"`{key}` was removed from {rem.path} in {commit_phrase(rem.commit)}"
-        msg += f"; renamed to `{succ}`." if succ else "."
-        return negative(
-            claim,
-            Outcome.MISSING,
-            msg,
-            [commit_evidence(r.name, rem.path, rem.commit, f"removed `{leaf_written}`")],
-            _renamed(succ),
-        )
+        return _removed(claim, key, r, rem, KEY_RX)
 
     def _check(
         self,
