@@ -50,6 +50,8 @@ def _ts(s: Any) -> datetime | None:
 
 class ConfluenceConnector:
     type_name = "confluence"
+    #: pages(since=...) lists only what changed; the scan uses it after a complete crawl
+    incremental = True
     options_help: Mapping[str, str] = {
         "url": "site URL: https://acme.atlassian.net or https://confluence.acme.com (required)",
         "flavor": '"cloud" (email + API token) or "datacenter" (personal access token)',

@@ -49,6 +49,8 @@ def _ts(s: str | None) -> datetime | None:
 
 class MediaWikiConnector:
     type_name = "mediawiki"
+    #: pages(since=...) lists only what changed; the scan uses it after a complete crawl
+    incremental = True
     options_help: Mapping[str, str] = {
         "url": "the wiki's api.php URL, e.g. https://wiki.example.com/w/api.php (required)",
         "username": "bot user, Name@appid (Special:BotPasswords); omit to read anonymously",

@@ -336,7 +336,7 @@ def _run_scan(
     full: bool,
     on_page: Callable[[Page, Status | None], None] | None,
 ) -> ScanResult:
-    from connectors.base import ConnectorError
+    from connectors.base import ConnectorError, PageNotFound
     from stale.codebase import CodebaseError
     from stale.triage import Baseline, TriageError, sync_baseline
 
@@ -373,103 +373,153 @@ def _run_scan(
         for s, p, st in store.conn.execute("SELECT source, page_id, status FROM verdicts")
     }
     now = datetime.now(UTC)
-    try:
-        for src, connector in connectors:
-            describe = getattr(connector, "describe", None)
-            store.save_source(
-                SourceRecord(
-                    name=src.name,
-                    type=src.type,
-                    location=str(getattr(connector, "location", "")),
-                    options=describe() if callable(describe) else {},
-                    repos=tuple(src.repos or repo_set.names),
-                )
+
+    def scan_source(src: SourceConfig, connector: Connector) -> None:
+        describe = getattr(connector, "describe", None)
+        store.save_source(
+            SourceRecord(
+                name=src.name,
+                type=src.type,
+                location=str(getattr(connector, "location", "")),
+                options=describe() if callable(describe) else {},
+                repos=tuple(src.repos or repo_set.names),
             )
-            max_age = cfg.scan.max_age_days
-            known = store.verdict_fingerprints(
-                src.name,
-                checked_before=(now - timedelta(days=max_age)).isoformat() if max_age else None,
-            )
-            batch: list[tuple[Page, list[Claim], Verdict, str]] = []
-            seen_unchanged: list[tuple[str, str]] = []
-            refingerprint: list[tuple[str, str, str, int]] = []
-            crawl_complete = False
-            try:
-                for page in connector.pages():
-                    result.seen += 1
-                    if semantic is not None:
-                        semantic.see(page)
-                    names = page_repos(page, src, repo_set.names)
-                    code_fp = repo_set.fingerprint(names)
-                    stored = known.get(page.page_id)
-                    unchanged = stored == (page.content_hash, code_fp, settings_fp)
-                    if (
-                        not unchanged
-                        and not full
-                        and stored is not None
-                        and stored[0] == page.content_hash
-                        and stored[2] == settings_fp
-                        and repo_set.unaffected(store, page, stored[1], names)
-                    ):
-                        # The repos moved, but not under anything this page claims.
-                        refingerprint.append((page.source, page.page_id, code_fp, run_id))
-                        unchanged = True
-                    if not full and unchanged:
-                        result.carried += 1
-                        seen_unchanged.append(page.key)
-                        status = Status(previous.get(page.key, "unknown"))
-                        result.counts[str(status)] = result.counts.get(str(status), 0) + 1
-                        if on_page:
-                            on_page(page, None)
-                        if len(seen_unchanged) >= 5000:
-                            store.mark_seen(seen_unchanged, run_id)
-                            seen_unchanged = []
-                        continue
-                    if names:
-                        claims, verdict = check_page(
-                            page,
-                            repo_set.code(names),
-                            verifiers,
-                            cfg.judge,
-                            accepted=accepted,
-                            now=now,
-                            timings=result.timings,
-                        )
-                    else:
-                        declared = page.prop("repos") or page.prop("repo") or ""
-                        why = (
-                            f"the page names repos that are not configured: {declared}"
-                            if repo_set.names
-                            else "no repository configured to check against; pass --repo"
-                        )
-                        claims, verdict = [], unknown_verdict(page, why, now)
-                    result.rechecked += 1
-                    key = str(verdict.status)
-                    result.counts[key] = result.counts.get(key, 0) + 1
-                    before = previous.get(page.key)
-                    if verdict.status is Status.STALE and before != "stale":
-                        result.newly_stale.append(page.key)
-                    if verdict.status is Status.CURRENT and before in ("stale", "suspect"):
-                        result.newly_current.append(page.key)
-                    batch.append((page, claims, verdict, code_fp))
-                    if on_page:
-                        on_page(page, verdict.status)
-                    if len(batch) >= BATCH_SIZE:
-                        save(batch)
-                        batch = []
-                crawl_complete = True
-            except ConnectorError as e:
-                result.errors.append(f"source {src.name}: {e}")
-            except CodebaseError as e:
-                raise ScanError(str(e)) from None
-            finally:
-                if batch:
-                    save(batch)
+        )
+        max_age = cfg.scan.max_age_days
+        known = store.verdict_fingerprints(
+            src.name,
+            checked_before=(now - timedelta(days=max_age)).isoformat() if max_age else None,
+        )
+        batch: list[tuple[Page, list[Claim], Verdict, str]] = []
+        seen_unchanged: list[tuple[str, str]] = []
+        refingerprint: list[tuple[str, str, str, int]] = []
+        # A connector that can list what changed since a time (MediaWiki recent
+        # changes, Confluence CQL) is asked only for that, after a complete crawl.
+        crawled_at = store.crawled_at(src.name)
+        since = (
+            crawled_at
+            if not full and crawled_at is not None and getattr(connector, "incremental", False)
+            else None
+        )
+        seen_ids: set[str] = set()
+
+        def carry(key: tuple[str, str]) -> None:
+            result.carried += 1
+            seen_unchanged.append(key)
+            status = str(previous.get(key, "unknown"))
+            result.counts[status] = result.counts.get(status, 0) + 1
+            if len(seen_unchanged) >= 5000:
                 store.mark_seen(seen_unchanged, run_id)
-                store.refingerprint(refingerprint)
-            if crawl_complete:
+                seen_unchanged.clear()
+
+        def up_to_date(page: Page, names: Sequence[str], code_fp: str) -> bool:
+            """The stored verdict still holds (refingerprinted when the repos
+            moved but not under anything the page claims)."""
+            stored = known.get(page.page_id)
+            if full or stored is None or stored[2] != settings_fp:
+                return False
+            if stored[0] != page.content_hash and page.content_hash:
+                return False
+            if stored[1] == code_fp:
+                return True
+            if repo_set.unaffected(store, page, stored[1], names):
+                refingerprint.append((page.source, page.page_id, code_fp, run_id))
+                return True
+            return False
+
+        def process(page: Page) -> None:
+            result.seen += 1
+            seen_ids.add(page.page_id)
+            if semantic is not None:
+                semantic.see(page)
+            names = page_repos(page, src, repo_set.names)
+            code_fp = repo_set.fingerprint(names)
+            if up_to_date(page, names, code_fp):
+                carry(page.key)
+                if on_page:
+                    on_page(page, None)
+                return
+            if names:
+                claims, verdict = check_page(
+                    page,
+                    repo_set.code(names),
+                    verifiers,
+                    cfg.judge,
+                    accepted=accepted,
+                    now=now,
+                    timings=result.timings,
+                )
+            else:
+                declared = page.prop("repos") or page.prop("repo") or ""
+                why = (
+                    f"the page names repos that are not configured: {declared}"
+                    if repo_set.names
+                    else "no repository configured to check against; pass --repo"
+                )
+                claims, verdict = [], unknown_verdict(page, why, now)
+            result.rechecked += 1
+            key = str(verdict.status)
+            result.counts[key] = result.counts.get(key, 0) + 1
+            before = previous.get(page.key)
+            if verdict.status is Status.STALE and before != "stale":
+                result.newly_stale.append(page.key)
+            if verdict.status is Status.CURRENT and before in ("stale", "suspect"):
+                result.newly_current.append(page.key)
+            batch.append((page, claims, verdict, code_fp))
+            if on_page:
+                on_page(page, verdict.status)
+            if len(batch) >= BATCH_SIZE:
+                save(batch)
+                batch.clear()
+
+        crawl_complete = False
+        try:
+            for page in connector.pages(since=since) if since else connector.pages():
+                process(page)
+            if since is not None:
+                # Pages the partial crawl did not return are unchanged in the wiki;
+                # fetch one only when the code moved under it or its verdict aged.
+                for page_id in sorted(set(store.verdict_fingerprints(src.name)) - seen_ids):
+                    stub = Page(
+                        source=src.name,
+                        page_id=page_id,
+                        url="",
+                        title="",
+                        body="",
+                        content_type="",
+                        properties=store.page_properties(src.name, page_id),
+                    )
+                    names = page_repos(stub, src, repo_set.names)
+                    if up_to_date(stub, names, repo_set.fingerprint(names)):
+                        result.seen += 1
+                        carry(stub.key)
+                        continue
+                    try:
+                        fetched = connector.page(page_id)
+                    except PageNotFound:
+                        store.forget_page(src.name, page_id)
+                        result.forgotten += 1
+                        continue
+                    process(fetched)
+            crawl_complete = True
+        except ConnectorError as e:
+            result.errors.append(f"source {src.name}: {e}")
+        except CodebaseError as e:
+            raise ScanError(str(e)) from None
+        finally:
+            if batch:
+                save(batch)
+            store.mark_seen(seen_unchanged, run_id)
+            store.refingerprint(refingerprint)
+        if crawl_complete:
+            store.set_crawled_at(src.name, now)
+            if since is None:
                 # Only a complete crawl may conclude that a page is gone.
                 result.forgotten += store.forget_unseen(src.name, run_id)
+
+    try:
+        for src, connector in connectors:
+            scan_source(src, connector)
         _finish_semantic(semantic, result, repo_set)
     except BaseException as e:
         result.elapsed_s = time.monotonic() - started

@@ -210,6 +210,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "incremental crawls",
+        """
+        ALTER TABLE sources ADD COLUMN crawled_at TEXT;
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -466,6 +472,33 @@ class Store:
                 "SELECT name, type, location, options, repos FROM sources ORDER BY name"
             )
         ]
+
+    def crawled_at(self, source: str) -> datetime | None:
+        """Start time of the last complete crawl of `source` (incremental crawls start there)."""
+        row = self.conn.execute(
+            "SELECT crawled_at FROM sources WHERE name = ?", (source,)
+        ).fetchone()
+        return _dt(row[0]) if row and row[0] else None
+
+    def set_crawled_at(self, source: str, when: datetime) -> None:
+        with self.conn:
+            self.conn.execute(
+                "UPDATE sources SET crawled_at = ? WHERE name = ?", (when.isoformat(), source)
+            )
+
+    def page_properties(self, source: str, page_id: str) -> tuple[tuple[str, str], ...]:
+        row = self.conn.execute(
+            "SELECT properties FROM pages WHERE source = ? AND page_id = ?", (source, page_id)
+        ).fetchone()
+        return tuple((str(k), str(v)) for k, v in json.loads(row[0])) if row else ()
+
+    def forget_page(self, source: str, page_id: str) -> None:
+        """Drop a page the wiki says no longer exists."""
+        with self.conn:
+            for table in ("claims", "verdicts", "pages"):
+                self.conn.execute(
+                    f"DELETE FROM {table} WHERE source = ? AND page_id = ?", (source, page_id)
+                )
 
     def save_repo(self, name: str, path: str, head: str | None) -> None:
         with self.conn:

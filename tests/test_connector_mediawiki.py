@@ -190,3 +190,74 @@ def test_end_to_end_tag_fix_untag(
     assert res.exit_code == 0, res.output
     assert "mw" in res.output and "ok" in res.output
     print(f"end-to-end took {time.monotonic() - t0:.2f} s")
+
+
+def test_scan_after_a_complete_crawl_asks_only_for_changes(
+    mediawiki_wiki: Wiki,  # noqa: F811
+    world: dict[str, Path | str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After one complete crawl, a scan reads only pages changed since (recent
+    changes); an unchanged page is fetched again only when the code moved under it."""
+    from conftest import git
+
+    from stale.cli import app
+
+    conn = connect(mediawiki_wiki)
+    body = '<syntaxhighlight lang="bash">\n./scripts/deploy.sh {flag} eu\n</syntaxhighlight>\n'
+    conn.edit("Inc deploy", body.format(flag="--zone"), "seed")
+    conn.edit("Inc other", "We meet on Mondays.\n", "seed")
+    monkeypatch.setenv("WIKI_PASSWORD", mediawiki_wiki.password)
+    cfg = tmp_path / "stale.toml"
+    cfg.write_text(
+        f'store = "{tmp_path / "s.db"}"\n'
+        f'[[repos]]\nname = "billing"\npath = "{world["repo"]}"\n'
+        f'[[sources]]\nname = "mw"\ntype = "mediawiki"\nurl = "{mediawiki_wiki.api}"\n'
+        f'username = "{mediawiki_wiki.username}"\npassword = "${{WIKI_PASSWORD}}"\n'
+    )
+    runner = CliRunner()
+
+    def scan() -> dict:
+        res = runner.invoke(app, ["scan", "--config", str(cfg), "--json", "--quiet"])
+        assert res.exit_code in (0, 1), res.output
+        return json.loads(res.stdout)
+
+    first = scan()
+    total = first["seen"]
+    assert first["rechecked"] == total >= 2
+
+    calls: list[datetime | None] = []
+    real_pages = MediaWikiConnector.pages
+
+    def spy(self: MediaWikiConnector, since: datetime | None = None):  # type: ignore[no-untyped-def]
+        calls.append(since)
+        return real_pages(self, since)
+
+    monkeypatch.setattr(MediaWikiConnector, "pages", spy)
+    text, ts = conn._current("Inc deploy")
+    conn.edit("Inc deploy", text.replace("--zone", "--region"), "break it", basetimestamp=ts)
+    second = scan()
+    assert calls and calls[-1] is not None  # asked for changes only
+    assert second["rechecked"] == 1 and second["newly_stale"] == ["mw:Inc deploy"]
+    assert second["seen"] == total and second["carried"] == total - 1
+
+    # The repo moves under the deploy page (not under the meeting page): the
+    # unchanged-in-the-wiki deploy page is fetched and re-checked anyway.
+    repo = Path(world["repo"])
+    deploy = repo / "scripts" / "deploy.sh"
+    deploy.write_text(deploy.read_text() + "# tuned\n")
+    git(repo, "commit", "-q", "-am", "tune")
+    third = scan()
+    assert third["seen"] == total
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        runs = dict(db.execute("SELECT page_id, run_id FROM verdicts WHERE source = 'mw'"))
+    assert runs["Inc deploy"] == third["run_id"]  # fetched and re-checked
+    assert runs["Inc other"] == first["run_id"]  # nothing it claims moved
+
+    # --full crawls everything again.
+    res = runner.invoke(app, ["scan", "--config", str(cfg), "--json", "--quiet", "--full"])
+    assert json.loads(res.stdout)["rechecked"] == total
+    assert calls[-1] is None
