@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlparse
 import yaml
 
 from connectors.base import ConnectorError, PageNotFound
-from stale.model import Page, content_hash
+from stale.model import Page, Verdict, content_hash
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown")
 HTML_SUFFIXES = (".html", ".htm")
@@ -245,7 +245,9 @@ class MarkdownFolderConnector:
         "url_base": "URL prefix a page id is appended to, e.g. https://git.example.com/wiki/blob/main/",
         "include_hidden": "also read files in folders starting with '.' (default false)",
         "html": "also read .html/.htm files, e.g. Confluence exports (default true)",
+        "tagging": "write-back: { enabled, max_per_run, statuses, field, banner }",
     }
+    tagging_keys: Mapping[str, type] = {"field": str, "banner": str}
 
     def __init__(
         self,
@@ -255,12 +257,16 @@ class MarkdownFolderConnector:
         url_base: str | None = None,
         include_hidden: bool = False,
         html: bool = True,
+        tag_field: str | None = None,
+        tag_banner: str | None = None,
     ) -> None:
         self.name = name
         self.root = root
         self.url_base = url_base
         self.include_hidden = include_hidden
         self.html = html
+        self.tag_field = tag_field
+        self.tag_banner = tag_banner
         self._git_dates: dict[str, tuple[datetime, str]] | None = None
 
     @classmethod
@@ -282,7 +288,30 @@ class MarkdownFolderConnector:
         html = options.get("html", True)
         if not isinstance(html, bool):
             raise MarkdownConfigError(f"sources.{name}.html: expected true or false")
-        return cls(name, Path(options["path"]), url_base=url_base, include_hidden=hidden, html=html)
+        from stale.tagging import parse_tagging
+
+        tcfg = parse_tagging(name, options.get("tagging"), cls.tagging_keys)
+        field = tcfg.extra.get("field")
+        banner = tcfg.extra.get("banner")
+        if tcfg.enabled and not field and not banner:
+            raise MarkdownConfigError(
+                f"sources.{name}.tagging.field: give a front-matter field or a banner line"
+            )
+        if field is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", field):
+            raise MarkdownConfigError(
+                f"sources.{name}.tagging.field: {field!r} is not a plain front-matter key"
+            )
+        if banner is not None and ("\n" in banner or not banner.strip()):
+            raise MarkdownConfigError(f"sources.{name}.tagging.banner: must be one non-empty line")
+        return cls(
+            name,
+            Path(options["path"]),
+            url_base=url_base,
+            include_hidden=hidden,
+            html=html,
+            tag_field=field,
+            tag_banner=banner,
+        )
 
     @property
     def location(self) -> str:
@@ -465,3 +494,95 @@ class MarkdownFolderConnector:
         if page_id is None:
             raise PageNotFound(f"{ref}: not a Markdown or HTML page under {root}")
         return self._read(root, root / page_id)
+
+    # -- write-back (opt-in: sources.NAME.tagging) ---------------------------------
+    # A front-matter field (`stale: stale`) and/or one banner line under the front
+    # matter. The banner is preceded by a suppression comment so its own words are
+    # never read as claims, and both are removed again by untag. Files are
+    # replaced atomically; committing them is left to the wiki's own workflow.
+
+    _BANNER_MARK = "<!-- stale: ignore -->"
+
+    def _writable(self, page: Page) -> Path:
+        root = self._check_root()
+        path = (root / page.page_id).resolve()
+        try:
+            path.relative_to(root)
+        except ValueError:
+            raise PageNotFound(f"{page.page_id}: not under {root}") from None
+        if not path.is_file():
+            raise PageNotFound(f"source {self.name}: {page.page_id} no longer exists")
+        if not path.name.lower().endswith(MARKDOWN_SUFFIXES):
+            raise ConnectorError(f"{page.page_id}: write-back is only for Markdown pages")
+        return path
+
+    def tagged_text(self, text: str, verdict_status: str, reason: str) -> str:
+        text = self.untagged_text(text)
+        lines = text.split("\n")
+        end = _front_matter_end(lines)
+        if self.tag_field:
+            if end is None:
+                lines = ["---", f"{self.tag_field}: {verdict_status}", "---", *lines]
+                end = 2
+            else:
+                lines.insert(end, f"{self.tag_field}: {verdict_status}")
+                end += 1
+        if self.tag_banner:
+            clean = " ".join(reason.split())[:200]
+            banner = self.tag_banner.replace("{status}", verdict_status).replace("{reason}", clean)
+            at = 0 if end is None else end + 1
+            lines[at:at] = [self._BANNER_MARK, banner, ""]
+        return "\n".join(lines)
+
+    def untagged_text(self, text: str) -> str:
+        lines = text.split("\n")
+        end = _front_matter_end(lines)
+        if self.tag_field and end is not None:
+            field_re = re.compile(rf"^{re.escape(self.tag_field)}\s*:")
+            kept = [ln for ln in lines[1:end] if not field_re.match(ln)]
+            if not any(ln.strip() for ln in kept) and len(kept) < end - 1:
+                lines = lines[end + 1 :]  # the front matter held only our field
+            else:
+                lines = [lines[0], *kept, *lines[end:]]
+        # drop each banner: the mark, the banner line, and the blank line we added
+        out: list[str] = []
+        i = 0
+        while i < len(lines):
+            if lines[i] == self._BANNER_MARK:
+                i += 2
+                if i < len(lines) and not lines[i].strip():
+                    i += 1
+                continue
+            out.append(lines[i])
+            i += 1
+        return "\n".join(out)
+
+    def _rewrite(self, path: Path, new: str) -> None:
+        tmp = path.with_name(f".{path.name}.stale-tmp")
+        tmp.write_text(new, encoding="utf-8")
+        os.replace(tmp, path)
+
+    def tag(self, page: Page, verdict: Verdict) -> None:
+        path = self._writable(page)
+        text = path.read_text(encoding="utf-8")
+        reason = verdict.reasons[0] if verdict.reasons else f"{verdict.status} page"
+        new = self.tagged_text(text, str(verdict.status), reason)
+        if new != text:
+            self._rewrite(path, new)
+
+    def untag(self, page: Page) -> None:
+        path = self._writable(page)
+        text = path.read_text(encoding="utf-8")
+        new = self.untagged_text(text)
+        if new != text:
+            self._rewrite(path, new)
+
+
+def _front_matter_end(lines: list[str]) -> int | None:
+    """Index of the closing `---` of leading front matter, or None."""
+    if not lines or lines[0].strip() != "---":
+        return None
+    for i in range(1, min(len(lines), 500)):
+        if lines[i].strip() in ("---", "..."):
+            return i
+    return None
