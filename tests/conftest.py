@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,34 @@ def world(tmp_path: Path) -> dict[str, Path | str]:
         "rename": rename_commit,
         "tmp": tmp_path,
     }
+
+
+class GitRepo:
+    """A throwaway repository with commits at fixed dates."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", "-b", "main")
+
+    def git(self, *args: str, date: str = "2025-01-01T12:00:00+00:00") -> str:
+        env = dict(os.environ, GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
+        out = subprocess.run(
+            ["git", "-c", "user.name=Tester", "-c", "user.email=t@example.com",
+             "-c", "commit.gpgsign=false", *args],
+            cwd=self.root, env=env, check=True, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        return out.stdout
+
+    def write(self, path: str, text: str | bytes) -> None:
+        p = self.root / path
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            p.write_bytes(text)
+        else:
+            p.write_text(textwrap.dedent(text).lstrip("\n"))
+
+    def commit(self, message: str, date: str) -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message, date=date)
+        return self.git("rev-parse", "HEAD").strip()

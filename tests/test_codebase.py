@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import GitRepo
 
 from stale.codebase import (
     CodebaseError,
@@ -17,35 +16,6 @@ from stale.codebase import (
     repo_fingerprint,
 )
 from stale.codebase.norm import Cmp, compare_values, normalize_route, version_matches
-
-
-class GitRepo:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-        self.git("init", "-q", "-b", "main")
-
-    def git(self, *args: str, date: str = "2025-01-01T12:00:00+00:00") -> str:
-        env = dict(os.environ, GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
-        out = subprocess.run(
-            ["git", "-c", "user.name=Tester", "-c", "user.email=t@example.com",
-             "-c", "commit.gpgsign=false", *args],
-            cwd=self.root, env=env, check=True, capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
-        return out.stdout
-
-    def write(self, path: str, text: str | bytes) -> None:
-        p = self.root / path
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            p.write_bytes(text)
-        else:
-            p.write_text(textwrap.dedent(text).lstrip("\n"))
-
-    def commit(self, message: str, date: str) -> str:
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message, date=date)
-        return self.git("rev-parse", "HEAD").strip()
 
 
 def index_of(tmp_path: Path, files: dict[str, str | bytes], git: bool = True) -> CodeIndex:

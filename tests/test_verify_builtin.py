@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import GitRepo
 
 from stale.codebase import Codebase, build_codebase
 from stale.model import Claim, ClaimKind, Finding, Outcome
@@ -22,35 +20,6 @@ from stale.verify.builtin import (
     VersionVerifier,
 )
 from stale.verify.interface import Verifier
-
-
-class GitRepo:
-    """A throwaway repository with commits at fixed dates."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-        self.git("init", "-q", "-b", "main")
-
-    def git(self, *args: str, date: str = "2025-01-01T12:00:00+00:00") -> str:
-        env = dict(os.environ, GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
-        out = subprocess.run(
-            ["git", "-c", "user.name=Tester", "-c", "user.email=t@example.com",
-             "-c", "commit.gpgsign=false", *args],
-            cwd=self.root, env=env, check=True, capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
-        return out.stdout
-
-    def write(self, path: str, text: str) -> None:
-        p = self.root / path
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text).lstrip("\n"))
-
-    def commit(self, message: str, date: str) -> str:
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message, date=date)
-        return self.git("rev-parse", "HEAD").strip()
-
 
 DEPLOY_V1 = """
 #!/usr/bin/env bash

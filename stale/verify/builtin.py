@@ -91,6 +91,17 @@ def _removed(
     )
 
 
+def _no_longer_served(
+    claim: Claim, shown: str, found: Found, what: str, removed: str, suggestion: str | None
+) -> Finding:
+    """MISSING for an endpoint whose route (or path literal) a commit removed."""
+    rem = found.removal
+    msg = f"{shown} is no longer served: {what} was removed from {rem.path} in "
+    msg += commit_phrase(rem.commit) + (f"; {suggestion}." if suggestion else ".")
+    evidence = commit_evidence(found.repo.name, rem.path, rem.commit, f"removed {removed}")
+    return negative(claim, Outcome.MISSING, msg, [evidence], suggestion)
+
+
 def _renamed(successor: str | None) -> str | None:
     return f"renamed to `{successor}`" if successor else None
 
@@ -842,18 +853,8 @@ class EndpointVerifier(_Base):
         suggestion = f"moved to {alt}" if alt else None
         route_removed = _route_removal(repos, path)
         if route_removed is not None:
-            r, rem = route_removed.repo, route_removed.removal
-            msg = (
-                f"{shown} is no longer served: its route was removed from {rem.path} in "
-                f"{commit_phrase(rem.commit)}"
-            )
-            msg += f"; {suggestion}." if suggestion else "."
-            return negative(
-                claim,
-                Outcome.MISSING,
-                msg,
-                [commit_evidence(r.name, rem.path, rem.commit, f"removed route {path}")],
-                suggestion,
+            return _no_longer_served(
+                claim, shown, route_removed, "its route", f"route {path}", suggestion
             )
         literal = path.split("{}", 1)[0].rstrip("/")
         if literal.count("/") < 1 or len(literal) < 3:
@@ -870,19 +871,7 @@ class EndpointVerifier(_Base):
         if found is None:
             f = never_found(claim, shown, repos)
             return unverifiable(claim, f.message, suggestion)
-        r, rem = found.repo, found.removal
-        msg = (
-            f"{shown} is no longer served: `{literal}` was removed from {rem.path} in "
-            f"{commit_phrase(rem.commit)}"
-        )
-        msg += f"; {suggestion}." if suggestion else "."
-        return negative(
-            claim,
-            Outcome.MISSING,
-            msg,
-            [commit_evidence(r.name, rem.path, rem.commit, f"removed `{literal}`")],
-            suggestion,
-        )
+        return _no_longer_served(claim, shown, found, f"`{literal}`", f"`{literal}`", suggestion)
 
     @staticmethod
     def _other_version(path: str, routes: list[Route], method: str | None) -> str | None:
