@@ -12,10 +12,15 @@ Builds (or reuses) the corpus under .stale/bench-corpus, runs the real scan
 - claim-level precision / recall per claim kind (a predicted-bad claim is a
   missing/contradicted finding on a non-historical claim; matched to labelled
   claims by page, kind and subject) and extraction recall per kind;
+- the semantic signals (superseded, drift, duplicate): per kind, precision and
+  recall of the pages marked with it against the pages labelled with it (a page
+  whose label lists the kind under "signals_optional" counts neither way), and
+  for superseded how often the named newer page is an acceptable one;
 - the targets (precision >= 0.95, recall >= 0.90 in mode (a)) with PASS/FAIL.
 
 Exit code 0 unless --check is given and a target fails. --explain lists every
-false positive and false negative page with the verdict's reasons.
+false positive and false negative page with the verdict's reasons, and every
+missed or falsely raised signal with its message and evidence.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ TARGET_PRECISION = 0.95
 TARGET_RECALL = 0.90
 DEFAULT_DEST = Path(".stale") / "bench-corpus"
 SOURCE = "wiki"
+SIGNAL_KINDS = ("superseded", "drift", "duplicate")
 
 
 # --------------------------------------------------------------------------- metrics
@@ -210,6 +216,73 @@ def score_claims(
     return dict(by_kind), dict(per_page)
 
 
+# --------------------------------------------------------------------------- signals
+
+
+@dataclass(frozen=True)
+class PredSignal:
+    """One semantic signal of a verdict: its message and evidence, as text."""
+
+    kind: str
+    message: str
+    evidence: tuple[str, ...] = ()
+    names: str | None = None  # superseded: the page id of the newer page it names
+
+
+@dataclass
+class SignalScore:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    optional: int = 0  # marked on a page where the label allows it either way
+    named_right: int = 0  # superseded: true positives naming an acceptable newer page
+    named_wrong: list[tuple[str, str, str | None]] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+    false_alarms: list[tuple[str, PredSignal]] = field(default_factory=list)
+
+    def prf(self) -> PRF:
+        return PRF(self.tp, self.fp, self.fn)
+
+
+def score_signals(
+    labels: Mapping[str, Mapping[str, Any]], marked: Mapping[str, Sequence[PredSignal]]
+) -> dict[str, SignalScore]:
+    """Per signal kind: pages marked vs. pages labelled with it.
+
+    labels: page -> label (its "signals", optional "signals_optional", and for
+    superseded "superseded_by" / "superseded_accept"); marked: page -> the signals
+    its verdict carries."""
+    out = {k: SignalScore() for k in SIGNAL_KINDS}
+    for pid in sorted(set(labels) | set(marked)):
+        lab = labels.get(pid, {})
+        want = set(lab.get("signals", ()))
+        maybe = set(lab.get("signals_optional", ()))
+        got: dict[str, PredSignal] = {}
+        for s in marked.get(pid, ()):
+            got.setdefault(s.kind, s)
+        for kind, score in out.items():
+            sig = got.get(kind)
+            if kind in want:
+                if sig is None:
+                    score.fn += 1
+                    score.misses.append(pid)
+                    continue
+                score.tp += 1
+                if kind == "superseded":
+                    accept = set(lab.get("superseded_accept", ())) | {lab.get("superseded_by")}
+                    if sig.names in accept:
+                        score.named_right += 1
+                    else:
+                        score.named_wrong.append((pid, str(lab.get("superseded_by")), sig.names))
+            elif sig is not None:
+                if kind in maybe:
+                    score.optional += 1
+                else:
+                    score.fp += 1
+                    score.false_alarms.append((pid, sig))
+    return out
+
+
 # --------------------------------------------------------------------------- running
 
 
@@ -219,6 +292,25 @@ class Prediction:
     scanned: bool
     reasons: tuple[str, ...] = ()
     claims: tuple[Extracted, ...] = ()
+    signals: tuple[PredSignal, ...] = ()
+
+
+def _pred_signal(sig: Any) -> PredSignal:
+    ev = []
+    names = None
+    for e in sig.evidence:
+        where = ":".join(x for x in (e.repo, e.path) if x)
+        bits = [where] if where else []
+        if e.commit:
+            bits.append(e.commit[:10])
+        if e.date:
+            bits.append(e.date)
+        if e.text:
+            bits.append(repr(e.text[:100]))
+        ev.append(" ".join(bits))
+        if sig.kind == "superseded" and names is None and e.repo == SOURCE:
+            names = e.path
+    return PredSignal(str(sig.kind), sig.message, tuple(ev), names)
 
 
 def scan_corpus(
@@ -257,7 +349,8 @@ def scan_corpus(
                         finding.message if finding else "",
                     )
                 )
-            preds[v.page_id] = Prediction(str(v.status), True, tuple(v.reasons), tuple(ex))
+            sigs = tuple(_pred_signal(s) for s in v.signals if s.kind in SIGNAL_KINDS)
+            preds[v.page_id] = Prediction(str(v.status), True, tuple(v.reasons), tuple(ex), sigs)
     finally:
         store.close()
     return preds, elapsed, result
@@ -311,6 +404,17 @@ def evaluate(
         }
         for k, s in sorted(by_kind.items())
     }
+    if any("signals" in lab for lab in labels.values()):
+        sig = score_signals(labels, {pid: p.signals for pid, p in preds.items()})
+        res["signals"] = {
+            k: {
+                **s.prf().as_dict(),
+                "optional": s.optional,
+                **({"named_right": s.named_right} if k == "superseded" else {}),
+            }
+            for k, s in sig.items()
+        }
+        res["_signals"] = sig
     a = prf(_pairs(labels, preds, None, "current"))
     res["targets"] = {
         "precision": {"value": round(a.precision, 4), "target": TARGET_PRECISION},
@@ -366,6 +470,21 @@ def render_text(res: Mapping[str, Any], info: Any, scan_s: float) -> str:
             f"  {k:<9}{d['precision']:>7.3f}{d['recall']:>7.3f}{d['tp']:>5}{d['fp']:>5}{d['fn']:>5}"
             f"   {d['extracted']}/{d['labelled']}" + (f" ({er:.0%})" if er is not None else "")
         )
+    if "signals" in res:
+        out.append("")
+        out.append("== signals (pages labelled with the signal vs. pages marked with it) ==")
+        out.append(f"  {'kind':<11}{'P':>7}{'R':>7}{'tp':>5}{'fp':>5}{'fn':>5}{'optional':>10}")
+        for k, d in res["signals"].items():
+            out.append(
+                f"  {k:<11}{d['precision']:>7.3f}{d['recall']:>7.3f}{d['tp']:>5}{d['fp']:>5}"
+                f"{d['fn']:>5}{d['optional']:>10}"
+            )
+        sup = res["signals"].get("superseded")
+        if sup:
+            out.append(
+                f"  superseded: the named newer page is an expected one on "
+                f"{sup['named_right']} of {sup['tp']} marked pages"
+            )
     t = res["targets"]
     out.append("")
     out.append(
@@ -380,6 +499,7 @@ def render_explain(
     labels: Mapping[str, Mapping[str, Any]],
     preds: Mapping[str, Prediction],
     per_page: Mapping[str, PageClaims],
+    signals: Mapping[str, SignalScore] | None = None,
 ) -> str:
     out = ["", "== false positives (labelled not stale, predicted stale) =="]
     fps = []
@@ -416,7 +536,44 @@ def render_explain(
     out.append("== missed stale claims on pages that were still found stale ==")
     found = [p for p in sorted(per_page) if p not in fns and per_page[p].fn]
     out.extend(_fn_lines(labels, preds, per_page, found))
+    if signals:
+        out.extend(_signal_lines(labels, preds, signals))
     return "\n".join(out)
+
+
+def _signal_lines(
+    labels: Mapping[str, Mapping[str, Any]],
+    preds: Mapping[str, Prediction],
+    signals: Mapping[str, SignalScore],
+) -> list[str]:
+    out: list[str] = []
+    for kind, s in signals.items():
+        out.append("")
+        out.append(f"== signal {kind}: missed (labelled, not marked) ==")
+        for pid in s.misses:
+            lab = labels[pid]
+            pred = preds.get(pid)
+            status = pred.status if pred else "unknown (page not scanned)"
+            extra = (
+                f", expected newer page {lab.get('superseded_by')}" if kind == "superseded" else ""
+            )
+            out.append(
+                f"- {pid} [{lab['kind']}] labelled {lab['status']}, predicted {status}{extra}"
+            )
+            for other in pred.signals if pred else ():
+                out.append(f"    has {other.kind}: {other.message}")
+        out.append(f"== signal {kind}: false alarms (marked, not labelled) ==")
+        for pid, sig in s.false_alarms:
+            lab = labels.get(pid, {})
+            out.append(f"- {pid} [{lab.get('kind', '?')}] labelled {lab.get('status', '?')}")
+            out.append(f"    message: {sig.message}")
+            for e in sig.evidence:
+                out.append(f"    evidence: {e}")
+        if kind == "superseded" and s.named_wrong:
+            out.append("== signal superseded: marked, but naming another newer page ==")
+            for pid, want, got in s.named_wrong:
+                out.append(f"- {pid}: expected {want}, named {got}")
+    return out
 
 
 def _fn_lines(
@@ -467,6 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     res = evaluate(labels, preds)
     per_page = res.pop("_per_page")
+    signals = res.pop("_signals", None)
     res["scan_s"] = round(scan_s, 3)
     res["pages_per_s"] = round(res["scanned"] / scan_s, 2) if scan_s else None
     res["scan_errors"] = list(result.errors)
@@ -477,7 +635,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for err in result.errors:
             print(f"scan error: {err}")
         if args.explain:
-            print(render_explain(labels, preds, per_page))
+            print(render_explain(labels, preds, per_page, signals))
     if args.check and not res["targets"]["pass"]:
         return 1
     return 0

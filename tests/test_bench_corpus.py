@@ -11,18 +11,22 @@ import pytest
 
 # bench/ is importable through pytest's `pythonpath = ["."]` (pyproject.toml)
 from bench.corpus import CorpusInfo, build_corpus
+from bench.corpus.signals import DRIFT_MIN_COMMITS, DRIFT_MIN_LINES
 from bench.quality import (
     Extracted,
     Prediction,
+    PredSignal,
     accuracy,
     confusion,
     evaluate,
     prf,
     score_claims,
+    score_signals,
     subjects_match,
 )
 
 PAGES = 40
+FIXTURES = 4 * 2 + 2 * 2 + 6 + 2 + 3  # superseded pairs, drift pages, duplicate groups
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +97,7 @@ def test_labels_cover_every_page(corpus: CorpusInfo) -> None:
         if p.is_file() and ".git" not in p.parts
     }
     assert files == set(labels)
-    assert len(files) == PAGES
+    assert len(files) == PAGES + FIXTURES
     assert {lab["status"] for lab in labels.values()} == {"current", "stale", "suspect", "unknown"}
     assert any(f.endswith(".md") for f in files) and any(f.endswith(".html") for f in files)
     for pid, lab in labels.items():
@@ -177,3 +181,96 @@ def test_claim_metrics_on_a_hand_made_example() -> None:
     assert res["all"]["a_suspect_as_current"]["tp"] == 1
     assert res["all"]["confusion"]["current"]["unknown"] == 1  # not scanned -> unknown
     assert res["targets"]["pass"] is True
+
+
+def test_signal_labels_are_consistent(corpus: CorpusInfo) -> None:
+    from stale.config import SemanticConfig
+
+    defaults = SemanticConfig()
+    assert defaults.drift_min_commits == DRIFT_MIN_COMMITS
+    assert defaults.drift_min_lines == DRIFT_MIN_LINES
+    labels = json.loads(corpus.labels.read_text())["pages"]
+    old = {p: lab for p, lab in labels.items() if lab["kind"].startswith("superseded/old")}
+    assert len(old) == 6
+    assert sum(lab["kind"] == "superseded/old-replaced" for lab in old.values()) == 2
+    for pid, lab in labels.items():
+        if "superseded" not in lab["signals"]:
+            assert "superseded_by" not in lab or lab["superseded_by"] is None, pid
+            continue
+        newer = lab["superseded_by"]
+        assert newer in labels and newer != pid
+        assert labels[newer]["date"] > lab["date"], pid
+        assert lab["superseded_by"] in lab["superseded_accept"]
+        assert lab["status"] in ("stale", "suspect"), pid
+    for pid, lab in old.items():
+        assert "superseded" in lab["signals"], pid
+        assert labels[lab["superseded_by"]]["kind"].startswith("superseded/new")
+        want = "stale" if lab["kind"] == "superseded/old" else "suspect"
+        assert lab["status"] == want, pid
+    drift = {p: lab for p, lab in labels.items() if lab["kind"] == "drift"}
+    assert len(drift) == 6
+    for pid, lab in drift.items():
+        assert lab["signals"] == ["drift"] and lab["status"] == "suspect", pid
+        assert all(c["label"] == "ok" for c in lab["claims"]), pid
+        paths = [c["subject"] for c in lab["claims"] if c["kind"] == "path"]
+        assert paths, pid
+        log = _git(
+            corpus.repo,
+            "log",
+            f"--since={lab['date']}T00:00:00Z",
+            "--format=%x1e%H",
+            "--numstat",
+            "--",
+            *paths,
+        )
+        commits = [r for r in log.split("\x1e") if r.strip()]
+        lines = sum(
+            int(a) + int(b)
+            for r in commits
+            for a, b, _ in (ln.split("\t") for ln in r.splitlines()[1:] if ln.count("\t") == 2)
+        )
+        assert len(commits) >= DRIFT_MIN_COMMITS and lines >= DRIFT_MIN_LINES, pid
+    dups = [p for p, lab in labels.items() if lab["kind"] == "duplicate"]
+    assert len(dups) == 5
+    assert all("duplicate" in labels[p]["signals"] for p in dups)
+    assert all("drift" not in lab["signals"] for lab in labels.values() if lab["kind"] != "drift")
+
+
+def test_signal_metrics_on_a_hand_made_example() -> None:
+    labels = {
+        "old.md": {
+            "signals": ["superseded"],
+            "superseded_by": "new.md",
+            "superseded_accept": ["new.md", "newer.md"],
+        },
+        "old2.md": {"signals": ["superseded"], "superseded_by": "new.md"},
+        "old3.md": {"signals": ["superseded", "drift"], "superseded_by": "new.md"},
+        "new.md": {"signals": []},
+        "side.md": {"signals": [], "signals_optional": ["superseded"]},
+        "drifted.md": {"signals": ["drift"]},
+        "a.md": {"signals": ["duplicate"]},
+        "b.md": {"signals": ["duplicate"]},
+    }
+    sup = PredSignal("superseded", "superseded by wiki:newer.md", ("wiki:newer.md",), "newer.md")
+    wrong = PredSignal("superseded", "superseded by wiki:x.md", ("wiki:x.md",), "x.md")
+    drift = PredSignal("drift", "code drift: 9 commits", ("northwind:f.py abc 2025-01-01",))
+    dup = PredSignal("duplicate", "near-duplicate of wiki:b.md", ("wiki:b.md",))
+    marked = {
+        "old.md": [sup],  # right: newer.md is acceptable
+        "old2.md": [wrong],  # marked, names the wrong page
+        "new.md": [drift],  # false alarm
+        "side.md": [sup],  # optional: neither way
+        "drifted.md": [drift],
+        "a.md": [dup],
+        "unlabelled.md": [dup],  # false alarm on a page without a label
+    }
+    s = score_signals(labels, marked)
+    assert (s["superseded"].tp, s["superseded"].fp, s["superseded"].fn) == (2, 0, 1)
+    assert s["superseded"].optional == 1 and s["superseded"].named_right == 1
+    assert s["superseded"].named_wrong == [("old2.md", "new.md", "x.md")]
+    assert s["superseded"].misses == ["old3.md"]
+    assert (s["drift"].tp, s["drift"].fp, s["drift"].fn) == (1, 1, 1)
+    assert s["drift"].prf().precision == pytest.approx(0.5)
+    assert [p for p, _ in s["drift"].false_alarms] == ["new.md"]
+    assert (s["duplicate"].tp, s["duplicate"].fp, s["duplicate"].fn) == (1, 1, 1)
+    assert s["duplicate"].prf().recall == pytest.approx(0.5)

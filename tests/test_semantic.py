@@ -378,3 +378,21 @@ def test_duplicates_are_grouped_without_changing_the_verdict(
 
 def test_repo_helper_is_the_shared_one() -> None:
     assert "--region" in DEPLOY_V1  # the fixtures above rely on conftest's deploy script
+
+
+def test_replacement_statements_are_read_from_html_text_not_markup() -> None:
+    from stale.model import Page
+    from stale.semantic.scanpass import page_body_text
+    from stale.semantic.signals import replacement_statements
+
+    page = Page(
+        source="w",
+        page_id="x.html",
+        url="",
+        title="t",
+        content_type="html",
+        body="<p>We moved the tracker paging rota to <code>Opsgenie</code> in 2024.</p>",
+    )
+    assert replacement_statements(page.body) == []  # the markup hides it
+    ((old, new, _),) = replacement_statements(page_body_text(page))
+    assert (old, new) == ("tracker paging rota", "Opsgenie")

@@ -28,10 +28,11 @@ from pathlib import Path
 
 from bench.corpus import gitops
 from bench.corpus.doc import to_confluence, to_markdown
-from bench.corpus.history import CAST, INITIAL_DATE, changes, initial_state
+from bench.corpus.history import CAST, INITIAL_DATE, changes, churn, initial_state
 from bench.corpus.model import State, apply
 from bench.corpus.pages import PageOut, World, generate
 from bench.corpus.render_repo import render
+from bench.corpus.signals import fixture_pages, label_signals
 
 REPO_NAME = "northwind"
 MARKER = ".bench-corpus.json"
@@ -117,13 +118,17 @@ def build_corpus(dest: Path, seed: int = 7, pages: int = 160) -> CorpusInfo:
 
     world = build_repo(dest / "repo")
     out = generate(world, seed, pages)
+    fixtures = fixture_pages(world, seed, out)
+    out = [*out, *fixtures.pages]
+    label_signals(out, world, repo_numstat(dest / "repo"), fixtures)
     build_wiki(dest / "wiki", out)
     labels = {
         "repo": REPO_NAME,
         "seed": seed,
         "generator": stamp["generator"],
         "changes": [
-            {"date": ch.date, "kind": ch.kind, "message": ch.message} for ch in world.changes
+            {"date": ch.date, "kind": ch.kind, "message": ch.message}
+            for ch in sorted([*world.changes, *world.churn], key=lambda c: c.date)
         ],
         "pages": {
             p.page_id: {
@@ -133,6 +138,13 @@ def build_corpus(dest: Path, seed: int = 7, pages: int = 160) -> CorpusInfo:
                 "date": p.day.isoformat(),
                 "claims": [c.as_json() for c in p.claims],
                 "decoys": p.decoys,
+                "signals": sorted(p.signals),
+                **({"signals_optional": sorted(p.signals_optional)} if p.signals_optional else {}),
+                **(
+                    {"superseded_by": p.superseded_by, "superseded_accept": p.superseded_accept}
+                    if p.superseded_by or p.superseded_accept
+                    else {}
+                ),
             }
             for p in sorted(out, key=lambda p: p.page_id)
         },
@@ -157,6 +169,26 @@ def build_corpus(dest: Path, seed: int = 7, pages: int = 160) -> CorpusInfo:
         False,
         time.monotonic() - started,
     )
+
+
+def repo_numstat(repo: Path) -> dict[str, list[tuple[date, str, int]]]:
+    """path -> (commit date, commit, changed lines) for every commit that touched it."""
+    out = gitops.git(
+        repo, "log", "--no-merges", "--no-renames", "--format=\x1e%H\x1f%cs", "--numstat"
+    )
+    files: dict[str, list[tuple[date, str, int]]] = {}
+    for record in out.split("\x1e"):
+        head, _, body = record.partition("\n")
+        parts = head.split("\x1f")
+        if len(parts) != 2:
+            continue
+        sha, day = parts[0], date.fromisoformat(parts[1].strip())
+        for line in body.splitlines():
+            cols = line.split("\t")
+            if len(cols) == 3:
+                n = sum(int(x) for x in cols[:2] if x.isdigit())
+                files.setdefault(cols[2], []).append((day, sha, n))
+    return files
 
 
 def _write_tree(root: Path, old: dict[str, str], new: dict[str, str]) -> None:
@@ -185,7 +217,10 @@ def build_repo(repo: Path) -> World:
     )
     timeline: list[tuple[date, State]] = [(date.fromisoformat(INITIAL_DATE), state)]
     chs = changes()
-    for ch in chs:
+    reworks = churn()
+    # timeline[i] is the state before chs[i]: churn commits (no fact changes) are
+    # interleaved by date in the repository but get no timeline entry of their own.
+    for ch in sorted([*chs, *reworks], key=lambda c: c.date):
         new_state = apply(state, ch)
         new_files = render(new_state)
         for o in ch.ops:
@@ -198,8 +233,9 @@ def build_repo(repo: Path) -> World:
         name, email = CAST[ch.author]
         gitops.commit_all(repo, ch.message, name, email, f"{ch.date}T10:30:00Z")
         state, files = new_state, new_files
-        timeline.append((date.fromisoformat(ch.date), state))
-    return World(timeline, chs, state, set(files))
+        if ch.kind != "churn":
+            timeline.append((date.fromisoformat(ch.date), state))
+    return World(timeline, chs, state, set(files), reworks)
 
 
 def build_wiki(wiki: Path, pages: list[PageOut]) -> None:

@@ -7,6 +7,8 @@ ops scripts, Helm, Kubernetes, Terraform, compose, CI. The history runs from
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from bench.corpus.model import Change, Fact, Op, State
 
 F = Fact
@@ -76,9 +78,63 @@ CAST = {
 }
 
 
+#: Components only the drift fixtures describe; "churn" commits rework them after
+#: those pages were written while every fact on the pages stays true.
+DRIFT_COMPONENTS: dict[str, str] = {
+    "dispatch.routing": "services/dispatch/dispatch/routing.py",
+    "tracker.replay": "services/tracker/internal/replay/replay.go",
+    "portal.invoices": "services/portal/src/lib/invoices.ts",
+}
+
+#: The first churn commit per drift component; then one every CHURN_EVERY days.
+CHURN_START = {
+    "dispatch.routing": "2024-06-03",
+    "tracker.replay": "2024-06-10",
+    "portal.invoices": "2024-06-17",
+}
+CHURN_COMMITS = 10
+CHURN_EVERY = 21
+CHURN_ROWS = 30  # lines of the tuning table each churn commit rewrites
+
+
+def churn() -> list[Change]:
+    """Commits that rework the drift components without changing a documented fact."""
+    authors = {"dispatch.routing": "ben", "tracker.replay": "dara", "portal.invoices": "eli"}
+    what = {
+        "dispatch.routing": "routing: retune leg weights",
+        "tracker.replay": "replay: retune archive read-ahead",
+        "portal.invoices": "invoices: retune rounding table",
+    }
+    out = []
+    for comp, start in CHURN_START.items():
+        d0 = date.fromisoformat(start)
+        for k in range(CHURN_COMMITS):
+            day = (d0 + timedelta(days=CHURN_EVERY * k)).isoformat()
+            out.append(
+                Change(
+                    day,
+                    "churn",
+                    f"{what[comp]} (round {k + 1})",
+                    (Op("churn", comp),),
+                    authors[comp],
+                )
+            )
+    return sorted(out, key=lambda c: c.date)
+
+
 def initial_state() -> State:
     s = State(paths=dict(COMPONENTS))
     add = s.facts.__setitem__
+    s.paths.update(DRIFT_COMPONENTS)
+    add("dispatch.routing/legs", F("symbol", "build_route_legs", note="turns stops into legs"))
+    add("dispatch.routing/merge", F("symbol", "merge_nearby_stops", note="merges close stops"))
+    add("dispatch.routing/score", F("symbol", "score_route_plan", note="scores a route plan"))
+    add("tracker.replay/replay", F("symbol", "ReplayPings", note="replays archived pings"))
+    add("tracker.replay/load", F("symbol", "LoadArchive", note="opens a day of archived pings"))
+    add("tracker.replay/skip", F("symbol", "SkipDuplicates", note="drops repeated pings"))
+    add("portal.invoices/pdf", F("symbol", "renderInvoicePdf", note="renders the invoice PDF"))
+    add("portal.invoices/sum", F("symbol", "sumInvoiceLines", note="adds up invoice lines"))
+    add("portal.invoices/due", F("symbol", "invoiceDueDate", note="computes the due date"))
     # dispatch CLI (argparse)
     add("dispatch.cli/depot", F("flag", "--depot", None, note="depot code such as SEA1 (required)"))
     add("dispatch.cli/retries", F("flag", "--max-retries", "3", note="retries per failed push"))

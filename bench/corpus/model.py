@@ -37,9 +37,12 @@ class Fact:
 class State:
     facts: dict[str, Fact] = field(default_factory=dict)  # slot -> fact
     paths: dict[str, str] = field(default_factory=dict)  # component -> repo path
+    #: component -> how many "churn" commits reworked it (code that changes while
+    #: every fact stays the same: the drift fixtures)
+    revs: dict[str, int] = field(default_factory=dict)
 
     def copy(self) -> State:
-        return State(dict(self.facts), dict(self.paths))
+        return State(dict(self.facts), dict(self.paths), dict(self.revs))
 
     def of(self, owner: str, kind: str | None = None) -> list[tuple[str, Fact]]:
         pre = owner + "/"
@@ -67,7 +70,7 @@ class State:
 class Op:
     """One edit: rename (subject), set (value), add, delete, move/delete/add component."""
 
-    op: str  # "rename" | "set" | "add" | "del" | "move" | "delcomp" | "addcomp"
+    op: str  # "rename" | "set" | "add" | "del" | "move" | "delcomp" | "addcomp" | "churn"
     target: str  # slot or component
     subject: str | None = None
     value: str | None = None
@@ -93,6 +96,10 @@ class Change:
     @property
     def components(self) -> tuple[str, ...]:
         return tuple(o.target for o in self.ops if o.op in ("move", "delcomp", "addcomp"))
+
+    @property
+    def churned(self) -> tuple[str, ...]:
+        return tuple(o.target for o in self.ops if o.op == "churn")
 
 
 def apply(state: State, change: Change) -> State:
@@ -123,6 +130,8 @@ def apply(state: State, change: Change) -> State:
         elif o.op == "addcomp":
             assert o.path is not None
             s.paths[o.target] = o.path
+        elif o.op == "churn":
+            s.revs[o.target] = s.revs.get(o.target, 0) + 1
         else:  # pragma: no cover - data error
             raise ValueError(o.op)
     return s

@@ -54,6 +54,11 @@ class PageOut:
     doc: Doc
     claims: list[ClaimRec] = field(default_factory=list)
     decoys: list[dict[str, str]] = field(default_factory=list)
+    topic: str = ""  # the component the page's template wrote about, "" when none
+    signals: list[str] = field(default_factory=list)  # expected semantic signals
+    signals_optional: list[str] = field(default_factory=list)  # neither required nor wrong
+    superseded_by: str | None = None  # the newer page expected to be named
+    superseded_accept: list[str] = field(default_factory=list)  # every acceptable newer page
 
 
 @dataclass
@@ -62,6 +67,7 @@ class World:
     changes: list[Change]
     head: State
     head_files: set[str]
+    churn: list[Change] = field(default_factory=list)  # rework commits (drift fixtures)
 
     def state_at(self, d: date) -> State:
         cur = self.timeline[0][1]
@@ -147,6 +153,7 @@ def stale_page(rng: random.Random, world: World, idx: int) -> PageOut:
         w = Writer(rng, snap)
         doc = TEMPLATES[tpl](w, owner, slots, _paths)
         page = _finish(world, w, doc, day, f"stale/{change.kind}")
+        page.topic = owner
         if page.status == "stale":
             return page
         best = best or page
@@ -216,7 +223,9 @@ def current_page(rng: random.Random, world: World, *, marker: bool = False) -> P
         _add_background(rng, world, w, doc, owner)
     last = _last_change_for(world, _owners(w.claims) | {owner})
     day = _rand_day(rng, last + timedelta(days=2), LAST_DAY)
-    return _finish(world, w, doc, day, "suspect" if marker else f"current/{tpl}")
+    page = _finish(world, w, doc, day, "suspect" if marker else f"current/{tpl}")
+    page.topic = owner
+    return page
 
 
 def _add_background(rng: random.Random, world: World, w: Writer, doc: Doc, owner: str) -> None:
@@ -262,6 +271,7 @@ def old_true_page(rng: random.Random, world: World) -> PageOut:
         except KeyError:
             continue
         page = _finish(world, w, doc, day, "old-true")
+        page.topic = owner
         if page.status == "current":
             return page
     return current_page(rng, world)
@@ -372,6 +382,8 @@ def history_page(rng: random.Random, world: World, style: str, adr_no: int) -> P
         kind = "history/migration-notes"
     page = _finish(world, w, doc, day, kind)
     page.page_id = page_id_hint
+    if kind == "history/migration-notes":
+        page.topic = owner
     return page
 
 
@@ -701,10 +713,24 @@ def generate(world: World, seed: int, n: int) -> list[PageOut]:
     return pages
 
 
+def assign_ids(rng: random.Random, pages: list[PageOut], taken: list[PageOut]) -> None:
+    """Formats and page ids for pages added after `generate`, unique among `taken`."""
+    used = {p.page_id.rsplit(".", 1)[0] for p in taken}
+    for page in pages:
+        page.fmt = "html" if rng.random() < 0.3 else "md"
+        base = f"{_folder(page)}/{_slug(page.doc.title)[:50]}"
+        cand, i = base, 2
+        while cand in used:
+            cand, i = f"{base}-{i}", i + 1
+        used.add(cand)
+        page.page_id = f"{cand}.{page.fmt}"
+
+
 __all__ = [
     "SERVICE_TITLE",
     "PageOut",
     "World",
+    "assign_ids",
     "commands_section",
     "generate",
     "invocation",

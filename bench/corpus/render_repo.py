@@ -40,7 +40,64 @@ def render(s: State) -> dict[str, str]:
     _portal(s, files)
     _scripts(s, files)
     _deploy(s, files)
+    _drift_components(s, files)
     return files
+
+
+def _table_row(i: int, rev: int) -> tuple[int, float]:
+    return i, ((i * 37 + rev * 53) % 89 + 11) / 100
+
+
+def _drift_components(s: State, files: dict[str, str]) -> None:
+    """The drift fixtures: each churn commit rewrites a tuning table, no fact changes."""
+    rows = 30
+    if s.has("dispatch.routing"):
+        rev = s.revs.get("dispatch.routing", 0)
+        table = "".join(
+            f"    ({i}, {w:.2f}),\n" for i, w in (_table_row(i, rev) for i in range(rows))
+        )
+        funcs = [
+            f"def {f.subject}(*args: object, **kwargs: object) -> object:\n"
+            f'    """{f.note.capitalize()}."""\n    raise NotImplementedError\n'
+            for _, f in s.of("dispatch.routing", "symbol")
+        ]
+        files[s.paths["dispatch.routing"]] = (
+            '"""Route legs: planned stops as drivable legs."""\n\n'
+            "from __future__ import annotations\n\n"
+            f"# Leg weights per stop-density band (tuning revision {rev}).\n"
+            "LEG_WEIGHTS = [\n" + table + "]\n\n\n" + "\n\n".join(funcs)
+        )
+    if s.has("tracker.replay"):
+        rev = s.revs.get("tracker.replay", 0)
+        table = "".join(
+            f"\t{i}: {w:.2f},\n" for i, w in (_table_row(i + 7, rev) for i in range(rows))
+        )
+        funcs = [
+            f"// {f.subject} {f.note}.\nfunc {f.subject}(day string) error {{\n\treturn nil\n}}\n"
+            for _, f in s.of("tracker.replay", "symbol")
+        ]
+        files[s.paths["tracker.replay"]] = (
+            "// Package replay re-reads archived GPS pings.\npackage replay\n\n"
+            f"// readAhead per archive shard (tuning revision {rev}).\n"
+            "var readAhead = map[int]float64{\n" + table + "}\n\n" + "\n".join(funcs)
+        )
+    if s.has("portal.invoices"):
+        rev = s.revs.get("portal.invoices", 0)
+        table = "".join(
+            f"  [{i}, {w:.2f}],\n" for i, w in (_table_row(i + 13, rev) for i in range(rows))
+        )
+        funcs = [
+            f"/** {f.note}. */\nexport function {f.subject}(amount: number): number {{\n"
+            "  return amount;\n}\n"
+            for _, f in s.of("portal.invoices", "symbol")
+        ]
+        files[s.paths["portal.invoices"]] = (
+            f"// Rounding steps per currency band (tuning revision {rev}).\n"
+            "export const ROUNDING: Array<[number, number]> = [\n"
+            + table
+            + "];\n\n"
+            + "\n".join(funcs)
+        )
 
 
 # --------------------------------------------------------------------------- top level

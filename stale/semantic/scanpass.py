@@ -58,12 +58,16 @@ EMBED_BATCH = 256
 _TAG = re.compile(r"<[^>]+>")
 
 
+def page_body_text(page: Page) -> str:
+    """A page's text with HTML tags dropped (`<code>X</code>` reads as X)."""
+    if page.content_type == "html":
+        return _TAG.sub(" ", page.body)
+    return page.body
+
+
 def page_text(page: Page) -> str:
     """What is embedded for a page: its title and its text (HTML tags dropped)."""
-    body = page.body
-    if page.content_type == "html":
-        body = _TAG.sub(" ", body)
-    return f"{page.title}\n\n{body}"
+    return f"{page.title}\n\n{page_body_text(page)}"
 
 
 def idf_path(store_path: Path) -> Path:
@@ -139,7 +143,8 @@ class SemanticPass:
 
     def see(self, page: Page) -> None:
         text = page_text(page)
-        self._seen[page.key] = _Seen(text_key(text), replacement_statements(page.body))
+        # replacement sentences are read from the text, not the markup
+        self._seen[page.key] = _Seen(text_key(text), replacement_statements(page_body_text(page)))
         if self._text_chars + len(text) <= TEXT_BUDGET:
             self._texts[page.key] = text
             self._text_chars += len(text)
