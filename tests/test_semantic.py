@@ -396,3 +396,12 @@ def test_replacement_statements_are_read_from_html_text_not_markup() -> None:
     assert replacement_statements(page.body) == []  # the markup hides it
     ((old, new, _),) = replacement_statements(page_body_text(page))
     assert (old, new) == ("tracker paging rota", "Opsgenie")
+
+
+def test_successor_suggestions_of_every_verifier_are_followed() -> None:
+    from stale.semantic.signals import _successors
+
+    assert _successors("renamed to `--zone`") == ["--zone"]
+    assert _successors("moved to GET /v2/invoices/{}") == ["GET /v2/invoices/{}", "/v2/invoices/{}"]
+    assert _successors("moved to scripts/rotate_keys.py") == ["scripts/rotate_keys.py"]
+    assert _successors("50") == []

@@ -268,7 +268,12 @@ def _slots(world: World, page: PageOut, label: str) -> set[str]:
     succ = successors(world)
     out = set()
     for c in page.claims:
-        if c.historical or c.label != label or c.kind == "path":
+        if c.historical or c.label != label:
+            continue
+        if c.kind == "path":
+            # a file is one slot wherever it moves: the component that owns it
+            if c.owner:
+                out.add(_canon(f"{c.owner}/path", succ))
             continue
         s = _slot(world, page, c.kind, c.subject, c.owner)
         if s is not None:

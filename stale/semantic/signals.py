@@ -153,7 +153,20 @@ def _replaced_here(
 # -- conflicts between pages' claims ----------------------------------------------------
 
 _BAD = (Outcome.MISSING, Outcome.CONTRADICTED)
-_RENAMED = re.compile(r"(?:renamed|moved) to `([^`]+)`")
+# "renamed to `--zone`", "moved to scripts/x.py", an endpoint's "moved to GET /v2/x/{}"
+_RENAMED = re.compile(r"(?:renamed|moved) to (?:`([^`]+)`|((?:[A-Z]+ )?/\S+|[\w.-]+(?:/[\w.-]+)+))")
+
+
+def _successors(suggestion: str) -> list[str]:
+    """What a finding's suggestion says the thing became (an endpoint also without its method)."""
+    m = _RENAMED.search(suggestion)
+    if m is None:
+        return []
+    succ = (m.group(1) or m.group(2) or "").rstrip(".;,")
+    out = [succ]
+    if " /" in succ:
+        out.append(succ.split(" ", 1)[1])
+    return out
 
 
 def claim_conflicts(older: PageFacts, newer: PageFacts) -> list[str]:
@@ -175,11 +188,17 @@ def claim_conflicts(older: PageFacts, newer: PageFacts) -> list[str]:
             )
             continue
         if f.outcome in _BAD and f.suggestion:
-            m = _RENAMED.search(f.suggestion)
-            succ = m.group(1) if m else None
-            if succ and any(
-                t.outcome is Outcome.CONFIRMED for t in by_subject.get((str(c.kind), succ), [])
-            ):
+            succ = next(
+                (
+                    s
+                    for s in _successors(f.suggestion)
+                    if any(
+                        t.outcome is Outcome.CONFIRMED for t in by_subject.get((str(c.kind), s), [])
+                    )
+                ),
+                None,
+            )
+            if succ is not None:
                 out.append(
                     f"{c.kind} `{c.subject}` is {f.outcome} here; the newer page uses `{succ}`"
                 )
