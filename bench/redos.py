@@ -1,15 +1,17 @@
 """Catastrophic-backtracking benchmark: adversarial inputs against every extractor.
 
-    python -m bench.redos [--size 1000000] [--bound 10] [--only NAME] [--json]
+    python -m bench.redos [--size 1000000] [--bound 60] [--growth 8] [--only NAME] [--json]
 
 Feeds each regex-heavy reader (claim extraction for markdown, html and wikitext;
 front matter; page dates; every codebase extractor, dispatched by file name as
 the index does) long runs of the characters their patterns treat specially:
 backticks, dashes, underscores, `{{`, `<`, nested brackets, spaces, `${`, `|`,
-quotes, and near-misses of flags and env vars. Prints the seconds each input
-took and a `FAIL` line for any over `--bound` (generous: a linear reader does
-1 MB in well under a second; catastrophic backtracking takes minutes or more).
-Exit code 1 when any input fails.
+quotes, code spans, links, and near-misses of flags and env vars. Each input is
+timed at `--size` and at a quarter of it. A `FAIL` line marks an input over
+`--bound` seconds (generous: markdown-it-py needs up to ~25 s for 1 MB of
+brackets; the backtracking bugs this found took minutes to hours), or one whose
+time grew more than `--growth` times for 4x the input (linear: ~4, quadratic:
+~16) when it took over a second. Exit code 1 when any input fails.
 
 tests/test_fuzz_redos.py runs the same inputs at 50 KB and asserts only that they
 complete, so CI catches a regression without a flaky timing assertion.
@@ -25,7 +27,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 DEFAULT_SIZE = 1_000_000
-DEFAULT_BOUND_S = 10.0
+DEFAULT_BOUND_S = 60.0
+DEFAULT_GROWTH = 8.0
 
 
 def _fill(unit: str, size: int, head: str = "", tail: str = "") -> str:
@@ -60,6 +63,11 @@ PATTERNS: dict[str, tuple[str, str, str]] = {
     "hashes": ("#", "", "\n"),
     "backslashes": ("\\", "", ""),
     "words": ("updated ", "", ""),
+    "code-sentences": ("`a`. ", "", ""),
+    "tag-code-sentences": ("<code>a</code>. ", "", ""),
+    "unclosed-code": ("<code>", "", ""),
+    "wiki-links": ("[[a|", "", ""),
+    "ext-links": ("[http://a ", "", ""),
 }
 
 
@@ -138,6 +146,14 @@ class Result:
     size: int
     seconds: float
     error: str | None = None
+    quarter_seconds: float | None = None  # the same input at a quarter of the size
+
+    @property
+    def growth(self) -> float | None:
+        """How many times longer 4x the input took (about 4 when linear)."""
+        if self.quarter_seconds is None:
+            return None
+        return self.seconds / max(self.quarter_seconds, 0.01)
 
 
 def inputs(size: int) -> Iterator[tuple[str, str]]:
@@ -155,19 +171,25 @@ def run_one(target: str, pattern: str, text: str) -> Result:
     return Result(target, pattern, len(text), time.perf_counter() - t0, error)
 
 
-def run_all(size: int, only: str | None = None) -> Iterator[Result]:
+def run_all(size: int, only: str | None = None, scaling: bool = True) -> Iterator[Result]:
     cases = list(inputs(size))
+    small = dict(inputs(size // 4)) if scaling else {}
     for target in TARGETS:
         if only and only not in target:
             continue
         for pattern, text in cases:
-            yield run_one(target, pattern, text)
+            q = run_one(target, pattern, small[pattern]).seconds if scaling else None
+            r = run_one(target, pattern, text)
+            yield Result(r.target, r.pattern, r.size, r.seconds, r.error, q)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.redos", description=__doc__.split("\n")[0])
     ap.add_argument("--size", type=int, default=DEFAULT_SIZE, help="bytes per input")
     ap.add_argument("--bound", type=float, default=DEFAULT_BOUND_S, help="seconds per input")
+    ap.add_argument(
+        "--growth", type=float, default=DEFAULT_GROWTH, help="max time ratio for 4x the input"
+    )
     ap.add_argument("--only", help="run only targets whose name contains this")
     ap.add_argument("--json", action="store_true", help="one JSON object per input")
     args = ap.parse_args(argv)
@@ -176,21 +198,30 @@ def main(argv: list[str] | None = None) -> int:
     total = 0.0
     for r in run_all(args.size, args.only):
         total += r.seconds
-        bad = r.seconds > args.bound or r.error is not None
+        growth = r.growth or 0.0
+        bad = (
+            r.seconds > args.bound
+            or r.error is not None
+            or (r.seconds > 1.0 and growth > args.growth)
+        )
         failed += bad
         if worst is None or r.seconds > worst.seconds:
             worst = r
         if args.json:
-            print(json.dumps({**vars(r), "fail": bad}), flush=True)
+            print(json.dumps({**vars(r), "growth": r.growth, "fail": bad}), flush=True)
         else:
             mark = "FAIL" if bad else "ok  "
             extra = f"  ({r.error})" if r.error else ""
-            print(f"{mark} {r.target:<24} {r.pattern:<18} {r.size:>8} B {r.seconds:8.3f} s{extra}",
-                  flush=True)  # fmt: skip
+            print(
+                f"{mark} {r.target:<24} {r.pattern:<18} {r.size:>8} B {r.seconds:8.3f} s"
+                f"  x{growth:5.1f}{extra}",
+                flush=True,
+            )
     if not args.json and worst is not None:
         print(
             f"total {total:.1f} s; slowest {worst.target} / {worst.pattern} {worst.seconds:.3f} s; "
-            f"bound {args.bound:g} s per input; {'FAIL' if failed else 'PASS'} ({failed} failed)"
+            f"bound {args.bound:g} s per input, growth x{args.growth:g} for 4x the input; "
+            f"{'FAIL' if failed else 'PASS'} ({failed} failed)"
         )
     return 1 if failed else 0
 

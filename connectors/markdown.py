@@ -57,7 +57,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         return {}, text
     try:
         data = yaml.safe_load("\n".join(lines[1:end]))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError, ValueError):  # RecursionError: [[[[... nesting
         return {}, text
     if not isinstance(data, dict):
         return {}, text

@@ -8,6 +8,7 @@ them, so `stale --help` and `stale check` start fast.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -433,6 +434,8 @@ def report(
     db = _open_store(cfg.store, create=False)
     try:
         run, rows = collect(db)
+    except sqlite3.DatabaseError as e:  # damaged pages the open did not touch
+        fail(f"{cfg.store}: the store is damaged ({e}); see `stale db check`", EXIT_RUNTIME)
     finally:
         db.close()
     reporter = reporter_cls()
@@ -615,6 +618,7 @@ def list_plugins() -> None:
             typer.echo(f"  {p.name:<12} {p.target}  ({p.distribution})")
 
 
+from stale import cli_db as _cli_db  # noqa: E402,F401  (registers db check/backup)
 from stale import cli_filter as _cli_filter  # noqa: E402,F401  (registers export/serve/mcp)
 from stale import cli_search as _cli_search  # noqa: E402,F401  (registers search)
 from stale import cli_tag as _cli_tag  # noqa: E402,F401  (registers tag/sources)

@@ -954,3 +954,133 @@ class Store:
         for status, n in self.conn.execute("SELECT status, count(*) FROM verdicts GROUP BY status"):
             counts[status] = int(n)
         return counts
+
+
+# -- maintenance: `stale db check` / `stale db backup` ------------------------------
+
+
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection that never creates, migrates or rewrites `path`."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+
+
+#: (what, query counting orphans): rows that point at a page or verdict that is gone.
+_ORPHAN_CHECKS: tuple[tuple[str, str], ...] = (
+    (
+        "claims without a page",
+        "SELECT count(*) FROM claims c LEFT JOIN pages p "
+        "ON p.source = c.source AND p.page_id = c.page_id WHERE p.page_id IS NULL",
+    ),
+    (
+        "claims without a verdict",
+        "SELECT count(*) FROM claims c LEFT JOIN verdicts v "
+        "ON v.source = c.source AND v.page_id = c.page_id WHERE v.page_id IS NULL",
+    ),
+    (
+        "verdicts without a page",
+        "SELECT count(*) FROM verdicts v LEFT JOIN pages p "
+        "ON p.source = v.source AND p.page_id = v.page_id WHERE p.page_id IS NULL",
+    ),
+    (
+        "verdicts naming a run that does not exist",
+        "SELECT count(*) FROM verdicts v LEFT JOIN runs r ON r.id = v.run_id "
+        "WHERE v.run_id IS NOT NULL AND r.id IS NULL",
+    ),
+)
+
+
+def check_store(path: Path) -> list[str]:
+    """Problems with the store at `path`, one line each; [] when it is sound.
+
+    Read-only: runs `PRAGMA integrity_check` and `quick_check`, checks the schema
+    version and `foreign_key_check`, and counts orphaned claims and verdicts. A
+    file that is not SQLite, or is damaged, is reported, never touched."""
+    if not path.exists():
+        raise StoreError(f"{path}: no store here; pass --store or run `stale scan` first")
+    problems: list[str] = []
+    try:
+        conn = _open_readonly(path)
+    except sqlite3.Error as e:
+        return [f"{path}: cannot open ({e})"]
+    try:
+        for pragma in ("integrity_check", "quick_check"):
+            rows = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}")]
+            if rows != ["ok"]:
+                problems += [f"{pragma}: {r}" for r in rows[:20]]
+        if problems:
+            return problems
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "schema_migrations" not in tables:
+            return [f"{path}: not a stale store (no schema_migrations table)"]
+        version = int(conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0)
+        if version > SCHEMA_VERSION:
+            return [
+                f"schema version {version} is newer than this stale's {SCHEMA_VERSION}; "
+                "upgrade stale (the store was not touched)"
+            ]
+        if version < SCHEMA_VERSION:
+            return problems  # an older store: `stale scan` upgrades it; nothing to count yet
+        for row in conn.execute("PRAGMA foreign_key_check"):
+            problems.append(f"foreign key: {row[0]} row {row[1]} points at a missing {row[2]}")
+        for what, sql in _ORPHAN_CHECKS:
+            n = int(conn.execute(sql).fetchone()[0])
+            if n:
+                problems.append(f"orphans: {n} {what}")
+    except sqlite3.DatabaseError as e:
+        problems.append(f"{path}: unreadable ({e}); restore a backup (`stale db backup`)")
+    finally:
+        conn.close()
+    return problems
+
+
+def store_schema_version(path: Path) -> int | None:
+    """The schema version recorded in the store at `path` (None when unreadable)."""
+    try:
+        conn = _open_readonly(path)
+        try:
+            row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return int(row[0] or 0)
+
+
+def backup_store(path: Path, dest: Path, *, force: bool = False) -> int:
+    """Copy the store at `path` to `dest` with SQLite's online backup API: a
+    consistent snapshot even while a scan writes. Refuses an existing `dest` unless
+    `force`; writes a temporary file beside `dest` and renames it into place.
+    Returns the size of the copy in bytes."""
+    import os
+
+    if not path.exists():
+        raise StoreError(f"{path}: no store here; pass --store or run `stale scan` first")
+    if dest.exists() and not force:
+        raise StoreError(f"{dest}: already exists; pass --force to overwrite it")
+    if dest.exists() and dest.resolve() == path.resolve():
+        raise StoreError(f"{dest}: is the store itself; back up to another file")
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        src = _open_readonly(path)
+        try:
+            q = "SELECT name FROM sqlite_master WHERE type='table'"
+            if "schema_migrations" not in {r[0] for r in src.execute(q)}:
+                raise StoreError(f"{path}: not a stale store; nothing backed up")
+            out = sqlite3.connect(tmp)
+            try:
+                src.backup(out)
+                out.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            finally:
+                out.close()
+        finally:
+            src.close()
+        os.replace(tmp, dest)
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"{path}: cannot back up ({e}); run `stale db check`") from None
+    except OSError as e:
+        raise StoreError(f"{dest}: cannot write the backup ({e.strerror or e})") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return dest.stat().st_size

@@ -204,9 +204,29 @@ class _YamlWalker:
                 self.sink.route(method, full, str(pk.value), self.path, mline)
 
 
+_MAX_YAML_DEPTH = 500
+_FLOW_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _too_deep(text: str) -> bool:
+    """Flow collections ([ and {) nested deeper than _MAX_YAML_DEPTH (quotes and
+    comments are not skipped: an overestimate only skips a pathological file)."""
+    if text.count("[") + text.count("{") <= _MAX_YAML_DEPTH:
+        return False
+    depth = 0
+    for m in _FLOW_BRACKET.finditer(text):
+        depth = depth + 1 if m.group() in "[{" else max(0, depth - 1)
+        if depth > _MAX_YAML_DEPTH:
+            return True
+    return False
+
+
 def extract_yaml(path: str, text: str, sink: FactSink) -> None:
     if "{{" in text and "/templates/" in f"/{path}":
         sink.skip(path, "template (not plain YAML)")
+        return
+    if _too_deep(text):  # libyaml's composer recurses in C: deep nesting overflows the stack
+        sink.skip(path, "yaml too deeply nested")
         return
     walker = _YamlWalker(path, sink)
     try:
@@ -338,7 +358,26 @@ def _pep508(spec: str) -> tuple[str, str] | None:
     return m.group(1).lower(), m.group(2).strip()
 
 
+#: tomllib's time grows with the square of a dotted key's length ("a.a.a...")
+_MAX_TOML_DOTS = 128
+
+
+def toml_key_too_long(text: str) -> bool:
+    """A key or table header with more than _MAX_TOML_DOTS parts (the part of a line
+    before `=` or a quote): minutes in tomllib for a few hundred KB of `a.a.a`."""
+    if text.count(".") <= _MAX_TOML_DOTS:
+        return False
+    for line in text.splitlines():
+        head = re.split(r"[=\"']", line, maxsplit=1)[0]
+        if head.count(".") > _MAX_TOML_DOTS:
+            return True
+    return False
+
+
 def extract_toml(path: str, text: str, sink: FactSink) -> None:
+    if toml_key_too_long(text):
+        sink.skip(path, "toml key with too many dotted parts")
+        return
     try:
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:

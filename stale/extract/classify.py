@@ -245,6 +245,10 @@ def table_defaults(s: Sentence) -> dict[int, str]:
 # -------------------------------------------------------------- the classifier
 
 
+#: lines longer than this are searched in windows (see Classifier._column)
+_LONG_LINE = 4096
+
+
 class Classifier:
     """Turns one page's segments into (draft, historical, hint) triples."""
 
@@ -253,6 +257,7 @@ class Classifier:
         self.sections = SectionTracker()
         self.lead: Sentence | None = None
         self.found: list[tuple[Draft, bool]] = []
+        self._cursor: dict[int, int] = {}  # huge lines: where the last needle was found
 
     def run(self, segments: Iterable[Segment]) -> list[tuple[Draft, bool]]:
         for seg in segments:
@@ -275,7 +280,14 @@ class Classifier:
 
     def _column(self, line: int, needle: str) -> int:
         if 1 <= line <= len(self.lines) and needle:
-            col = self.lines[line - 1].find(needle)
+            text = self.lines[line - 1]
+            if len(text) <= _LONG_LINE:
+                col = text.find(needle)
+            else:  # look on from the last hit: thousands of code spans on it stay linear
+                start = self._cursor.get(line, 0)
+                col = text.find(needle, start, start + _LONG_LINE)
+                if col >= 0:
+                    self._cursor[line] = col
             if col >= 0:
                 return col + 1
         return 1

@@ -130,6 +130,8 @@ def _parse(kind: str, text: str) -> list[Any]:
     if kind == "toml":
         import tomllib
 
+        if any(ln.split("=", 1)[0].count(".") > 128 for ln in text.splitlines()):
+            return []  # tomllib is quadratic in a dotted key's parts ("a.a.a...")
         return [tomllib.loads(text)]
     if kind == "json":
         doc = json.loads(text)

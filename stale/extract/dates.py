@@ -6,6 +6,7 @@ dateparser is imported lazily, only when a candidate needs it.
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -37,7 +38,10 @@ def to_iso(text: str) -> str | None:
     m = _ISO_RE.match(text)
     if m:
         y, mo, d = (int(g) for g in m.groups())
-        return f"{y:04d}-{mo:02d}-{d:02d}" if 1 <= mo <= 12 and 1 <= d <= 31 else None
+        try:
+            return date(y, mo, d).isoformat()  # None for 2023-02-31
+        except ValueError:
+            return None
     q = _QUARTER_RE.match(text)
     if q:
         quarter = int(q.group(1) or q.group(4))

@@ -326,16 +326,22 @@ class _Para:
 
     def add_text(self, text: str, line: int) -> int:
         """Append `text` read at page line `line`; return the line after it."""
+        # a local, not self.text: CPython appends to a str it alone holds in place,
+        # so a text node of 100,000 lines is linear, not quadratic
+        buf, self.text = self.text, ""
         for i, part in enumerate(text.split("\n")):
             if i:
                 line += 1
-                self.space()
+                if buf and not buf.endswith(" "):
+                    buf += " "
             chunk = _WS_RE.sub(" ", part)
-            if not self.text or self.text.endswith(" "):
+            if not buf or buf.endswith(" "):
                 chunk = chunk.lstrip()
             if chunk:
-                self._mark(line)
-                self.text += chunk
+                self.offsets.append(len(buf))
+                self.lines.append(line)
+                buf += chunk
+        self.text = buf
         return line
 
     def add_code(self, code: str, line: int) -> None:

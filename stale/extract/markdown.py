@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from markdown_it import MarkdownIt
 
 from stale.extract.segments import CodeBlock, Heading, InlineCode, Link, Segment, Sentence
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -129,42 +132,53 @@ class _Buf:
         self.links: list[tuple[int, Link]] = []
 
     def line_at(self, offset: int) -> int:
-        line = self.breaks[0][1]
-        for off, ln in self.breaks:
-            if off > offset:
-                break
-            line = ln
-        return line
+        return line_at(self.breaks, offset)
+
+
+def line_at(breaks: list[tuple[int, int]], offset: int) -> int:
+    """The line of `offset`, from (offset, line) breaks in offset order."""
+    i = bisect.bisect_right(breaks, offset, key=lambda b: b[0]) - 1
+    return breaks[max(i, 0)][1]
+
+
+def in_range(items: list[tuple[int, T]], s: int, e: int) -> list[T]:
+    """The items whose offset is in [s, e), from (offset, item) pairs in offset order
+    (a bisect: a paragraph of thousands of sentences and code spans stays linear)."""
+    lo = bisect.bisect_left(items, s, key=lambda x: x[0])
+    hi = bisect.bisect_left(items, e, key=lambda x: x[0])
+    return [it for _, it in items[lo:hi]]
 
 
 def _inline_sentences(tok: Token, line: int, split: bool) -> list[Sentence]:
     buf = _Buf(line)
     link_stack: list[tuple[int, str]] = []
+    text = ""  # a local: CPython appends in place (buf.text += would copy: quadratic)
     for child in tok.children or ():
         ct = child.type
         if ct == "text":
-            buf.text += child.content
+            text += child.content
         elif ct == "code_inline":
-            start = len(buf.text)
-            buf.text += "`" + child.content + "`"
-            buf.codes.append(InlineCode(child.content, buf.line, start, len(buf.text)))
+            start = len(text)
+            text += "`" + child.content + "`"
+            buf.codes.append(InlineCode(child.content, buf.line, start, len(text)))
         elif ct in ("softbreak", "hardbreak"):
-            buf.text += " "
+            text += " "
             buf.line += 1
-            buf.breaks.append((len(buf.text), buf.line))
+            buf.breaks.append((len(text), buf.line))
         elif ct == "link_open":
             href = child.attrGet("href")
-            link_stack.append((len(buf.text), str(href) if href is not None else ""))
+            link_stack.append((len(text), str(href) if href is not None else ""))
         elif ct == "link_close" and link_stack:
             start, href = link_stack.pop()
-            buf.links.append(
-                (start, Link(href=href, text=buf.text[start:], line=buf.line_at(start)))
-            )
+            buf.links.append((start, Link(href=href, text=text[start:], line=buf.line_at(start))))
         elif ct == "image":
-            buf.text += child.content
+            text += child.content
+    buf.text = text
     if not buf.text.strip():
         return []
     bounds = _sentence_bounds(buf.text, buf.codes) if split else [(0, len(buf.text))]
+    code_at = [(c.start, c) for c in buf.codes]
+    link_at = sorted(buf.links, key=lambda x: x[0])
     out: list[Sentence] = []
     for s, e in bounds:
         raw = buf.text[s:e]
@@ -174,11 +188,9 @@ def _inline_sentences(tok: Token, line: int, split: bool) -> list[Sentence]:
         if not text:
             continue
         codes = tuple(
-            InlineCode(c.text, c.line, c.start - s2, c.end - s2)
-            for c in buf.codes
-            if s <= c.start < e
+            InlineCode(c.text, c.line, c.start - s2, c.end - s2) for c in in_range(code_at, s, e)
         )
-        links = tuple(lk for off, lk in buf.links if s <= off < e)
+        links = tuple(in_range(link_at, s, e))
         out.append(Sentence(text, buf.line_at(s2), codes, links))
     return out
 
@@ -186,9 +198,11 @@ def _inline_sentences(tok: Token, line: int, split: bool) -> list[Sentence]:
 def _sentence_bounds(text: str, codes: list[InlineCode]) -> list[tuple[int, int]]:
     bounds: list[tuple[int, int]] = []
     start = 0
+    spans = sorted((c.start, c.end) for c in codes)
     for m in _BOUNDARY.finditer(text):
         pos = m.start()
-        if any(c.start <= pos < c.end for c in codes):
+        i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
+        if i >= 0 and any(spans[k][0] <= pos < spans[k][1] for k in range(max(0, i - 1), i + 1)):
             continue
         word = re.search(r"([A-Za-z.]+)$", text[start:pos])
         if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:

@@ -31,14 +31,17 @@ _DROP_LINK = re.compile(r"\[\[\s*:?\s*(?:Category|File|Image|Media)\s*:[^\[\]]*\
 _REF = re.compile(r"<ref\b[^>/]*/>|<ref\b[^>]*>.*?</ref>", re.IGNORECASE | re.DOTALL)
 _MAGIC = re.compile(r"__[A-Z]+__")
 _INLINE = re.compile(
-    r"<(?P<tag>code|tt|kbd|samp|var)\b[^>]*>(?P<code>.*?)</(?P=tag)\s*>"
-    r"|<syntaxhighlight\b[^>]*\binline\b[^>]*>(?P<hl>.*?)</syntaxhighlight\s*>"
-    r"|<nowiki>(?P<nowiki>.*?)</nowiki>"
-    r"|\[(?P<href>(?:https?|ftp)://[^\s\]]+)(?:\s+(?P<ltext>[^\]]*))?\]"
-    r"|\[\[(?P<target>[^\]|]*)(?:\|(?P<itext>[^\]]*))?\]\]"
+    # Each scan stops at the next opener of its own kind (no `[` in a link, no `<`
+    # in a tag), so a line of unclosed openers is read in linear time, not quadratic.
+    r"<(?P<tag>code|tt|kbd|samp|var)\b[^<>]*>(?P<code>(?:(?!<(?P=tag)\b).)*?)</(?P=tag)\s*>"
+    r"|<syntaxhighlight\b[^<>]*\binline\b[^<>]*>(?P<hl>(?:(?!<syntaxhighlight\b).)*?)"
+    r"</syntaxhighlight\s*>"
+    r"|<nowiki>(?P<nowiki>(?:(?!<nowiki>).)*?)</nowiki>"
+    r"|\[(?P<href>(?:https?|ftp)://[^\s\[\]]+)(?:\s+(?P<ltext>[^\[\]]*))?\]"
+    r"|\[\[(?P<target>[^\[\]|]*)(?:\|(?P<itext>[^\[\]]*))?\]\]"
     r"|(?P<url>https?://[^\s<>\[\]{}|\"']+[^\s<>\[\]{}|\"'.,;:!?)])"
     r"|(?P<quote>'{2,5})"
-    r"|(?P<tagx></?[A-Za-z][^>]*>)",
+    r"|(?P<tagx></?[A-Za-z][^<>]*>)",
     re.IGNORECASE,
 )
 
@@ -137,17 +140,12 @@ def _sentences(lines: list[tuple[int, str]], *, split: bool = True) -> list[Sent
     if not text.strip():
         return []
 
-    def line_at(offset: int) -> int:
-        line = breaks[0][1]
-        for off, ln in breaks:
-            if off > offset:
-                break
-            line = ln
-        return line
-
-    from stale.extract.markdown import _sentence_bounds  # lazy: markdown-it-py
+    # lazy: markdown-it-py
+    from stale.extract.markdown import _sentence_bounds, in_range, line_at
 
     bounds = _sentence_bounds(text, codes) if split else [(0, len(text))]
+    code_at = [(c.start, c) for c in codes]
+    link_at = sorted(links, key=lambda x: x[0])
     out: list[Sentence] = []
     for s, e in bounds:
         raw = text[s:e]
@@ -156,10 +154,10 @@ def _sentences(lines: list[tuple[int, str]], *, split: bool = True) -> list[Sent
         if not stripped:
             continue
         sc = tuple(
-            InlineCode(c.text, c.line, c.start - s2, c.end - s2) for c in codes if s <= c.start < e
+            InlineCode(c.text, c.line, c.start - s2, c.end - s2) for c in in_range(code_at, s, e)
         )
-        sl = tuple(lk for off, lk in links if s <= off < e)
-        out.append(Sentence(stripped, line_at(s2), sc, sl))
+        sl = tuple(in_range(link_at, s, e))
+        out.append(Sentence(stripped, line_at(breaks, s2), sc, sl))
     return out
 
 
