@@ -625,8 +625,16 @@ from stale import cli_tag as _cli_tag  # noqa: E402,F401  (registers tag/sources
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. A store damaged where opening it did not look
+    surfaces as an SQLite error deep in any command: one line and exit 3, never
+    a traceback (and never exit 1, which means "stale found")."""
+    import sqlite3
+
+    try:
+        app()
+    except sqlite3.DatabaseError as e:
+        typer.echo(f"error: the store is damaged ({e}); run `stale db check`", err=True)
+        raise SystemExit(EXIT_RUNTIME) from None
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from stale.cli import app
@@ -182,3 +183,24 @@ def test_backup_of_a_missing_or_foreign_store_fails(tmp_path: Path) -> None:
     r = runner.invoke(app, ["db", "backup", str(tmp_path / "c.db"), "--store", str(other)])
     assert r.exit_code == 3 and "not a stale store" in r.output
     assert not (tmp_path / "c.db").exists()
+
+
+def test_sqlite_error_deep_in_any_command_is_one_line_exit_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Whatever command meets a damaged store mid-way: one line, exit 3, no traceback."""
+    import sqlite3
+
+    import stale.cli as cli
+
+    def boom() -> None:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(cli, "app", boom)
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    assert e.value.code == 3
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "error: the store is damaged (database disk image is malformed); run `stale db check`"
+    )
