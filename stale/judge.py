@@ -49,7 +49,7 @@ def hint_signals(
                 )
             )
     now = now or datetime.now(UTC)
-    when = _page_date(page, claims)
+    when = page_date(page, claims)
     if when is not None:
         last, what = when
         age = (now - last).days
@@ -74,7 +74,7 @@ def _parse_iso(value: str | None) -> datetime | None:
     return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
-def _page_date(page: Page, claims: Sequence[Claim]) -> tuple[datetime, str] | None:
+def page_date(page: Page, claims: Sequence[Claim]) -> tuple[datetime, str] | None:
     """When the page was last really reviewed: a date the page states ("Last
     updated: 3 March 2023", front matter `last_updated`) wins over the file's
     edit date, since a typo fix does not re-review a page; else the edit date."""

@@ -538,7 +538,7 @@ def _page_rows(store: Store) -> dict[tuple[str, str], _Row]:
 
 
 def _facts(store: Store, row: _Row, entry: Sequence[str] | None) -> PageFacts:
-    from stale.judge import _page_date
+    from stale.judge import page_date
 
     pairs = store.claims(row.source, row.page_id)
     claims = [c for c, _ in pairs]
@@ -553,7 +553,7 @@ def _facts(store: Store, row: _Row, entry: Sequence[str] | None) -> PageFacts:
         last_modified=row.last_modified,
         properties=row.properties,
     )
-    when = _page_date(page, claims)
+    when = page_date(page, claims)
     date = when[0] if when else None
     if date is not None and date.tzinfo is None:
         date = date.replace(tzinfo=UTC)
