@@ -220,10 +220,12 @@ def _source_connector(db: Store, cfg: Config, source: str) -> Connector | None:
 
     for s in cfg.sources:
         if s.name == source:
-            return make_connector(s)
+            return make_connector(s, cfg.limits)
     for rec in db.sources():
         if rec.name == source:
-            return make_connector(SourceConfig(name=rec.name, type=rec.type, options=rec.options))
+            return make_connector(
+                SourceConfig(name=rec.name, type=rec.type, options=rec.options), cfg.limits
+            )
     return None
 
 
@@ -274,7 +276,7 @@ def _fresh_check(db: Store, cfg: Config, source: str, page_id: str) -> None:
             name=source, type=rec.type if rec else "", repos=rec.repos if rec else ()
         )
     try:
-        repo_set = RepoSet(repos)
+        repo_set = RepoSet(repos, cfg.limits)
         baseline = Baseline.load(cfg.baseline_path)
         page = connector.page(page_id)
         names = page_repos(page, src, repo_set.names)
@@ -284,13 +286,15 @@ def _fresh_check(db: Store, cfg: Config, source: str, page_id: str) -> None:
     except (ConnectorError, CodebaseError) as e:
         fail(str(e), EXIT_RUNTIME)
     verifiers = load_verifiers()
-    claims, verdict = check_page(page, code, verifiers, cfg.judge, accepted=baseline.reasons())
+    claims, verdict = check_page(
+        page, code, verifiers, cfg.judge, accepted=baseline.reasons(), limits=cfg.limits
+    )
     run_id = db.start_run(repo_set.fingerprint(names))
     db.save_results(
         [(page, claims, verdict)],
         run_id=run_id,
         code_fingerprint=repo_set.fingerprint(names),
-        settings_fingerprint=settings_fingerprint(cfg.judge, verifiers),
+        settings_fingerprint=settings_fingerprint(cfg.judge, verifiers, cfg.limits),
     )
     db.finish_run(run_id, "complete", {"fresh_check": f"{source}:{page_id}"})
 

@@ -65,6 +65,48 @@ class JudgeConfig:
 class ScanConfig:
     fail_on: str = "stale"  # "stale" | "suspect"
     max_age_days: int = 30  # re-check a verdict older than this even if nothing changed (0: never)
+    workers: int = 0  # processes that check pages; 0: one per CPU core, 1: in this process
+
+
+#: Built-in globs of repository files that are vendored or generated: never indexed
+#: unless `[limits] skip_defaults = false`.
+DEFAULT_SKIP_GLOBS: tuple[str, ...] = (
+    "**/node_modules/**",
+    "**/vendor/**",
+    "**/third_party/**",
+    "**/dist/**",
+    "**/build/**",
+    "**/*.min.js",
+    "**/*.min.css",
+    "**/*_pb2.py",
+    "**/*_pb2_grpc.py",
+    "**/*.pb.go",
+    "**/*.generated.*",
+    "**/*_generated.*",
+    "**/zz_generated*.go",
+)
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Bounds on what one scan reads (docs/security.md). Exceeding one skips the
+    thing with a recorded reason; it never fails the scan."""
+
+    max_page_bytes: int = 2_000_000  # a larger page is `unknown`, not read further
+    max_claims_per_page: int = 2000  # claims after this many are dropped, with a note
+    max_file_bytes: int = 1_048_576  # a larger repository file is not indexed
+    skip: tuple[str, ...] = ()  # extra globs of repository files never indexed
+    skip_defaults: bool = True  # also skip DEFAULT_SKIP_GLOBS (vendored, generated)
+    symlinks: str = "inside"  # "inside": follow links that stay in the root; "never"
+    max_archive_bytes: int = 512 * 1024 * 1024  # total unpacked size of a wiki export
+    max_archive_members: int = 100_000  # files in a wiki export archive
+
+    @property
+    def skip_globs(self) -> tuple[str, ...]:
+        return (*DEFAULT_SKIP_GLOBS, *self.skip) if self.skip_defaults else self.skip
+
+    def fingerprint(self) -> str:
+        return repr(sorted(vars(self).items()))
 
 
 @dataclass(frozen=True)
@@ -98,6 +140,7 @@ class Config:
     judge: JudgeConfig = field(default_factory=JudgeConfig)
     scan: ScanConfig = field(default_factory=ScanConfig)
     semantic: SemanticConfig = field(default_factory=SemanticConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     baseline: Path | None = None  # triage baseline; None: baseline.json beside the store
     path: Path | None = None  # the file it was read from, if any
 
@@ -106,7 +149,7 @@ class Config:
         return self.baseline if self.baseline is not None else self.store.parent / "baseline.json"
 
 
-_TOP_KEYS = {"store", "repos", "sources", "judge", "scan", "triage", "semantic"}
+_TOP_KEYS = {"store", "repos", "sources", "judge", "scan", "triage", "semantic", "limits"}
 _REPO_KEYS = {"name", "path"}
 _FAIL_ON = ("stale", "suspect")
 
@@ -202,6 +245,28 @@ def _semantic(raw: Mapping[str, Any]) -> SemanticConfig:
     return SemanticConfig(**values)
 
 
+def _limits(raw: Mapping[str, Any]) -> LimitsConfig:
+    defaults = LimitsConfig()
+    _unknown("limits", raw, set(vars(defaults)))
+    values: dict[str, Any] = {}
+    for k, v in raw.items():
+        key = f"limits.{k}"
+        if k == "skip":
+            values[k] = tuple(
+                _check_type(f"{key}[{i}]", g, str) for i, g in enumerate(_check_type(key, v, list))
+            )
+            if any(not g.strip() for g in values[k]):
+                raise ConfigError(f"{key}: an empty glob; remove it")
+            continue
+        want = type(getattr(defaults, k))
+        values[k] = _check_type(key, v, want)
+        if want is int and values[k] < 1:
+            raise ConfigError(f"{key}: must be >= 1, got {v!r}")
+    if values.get("symlinks", "inside") not in ("inside", "never"):
+        raise ConfigError(f"limits.symlinks: must be inside or never, got {values['symlinks']!r}")
+    return LimitsConfig(**values)
+
+
 def _resolve(base: Path, p: str) -> Path:
     path = Path(p).expanduser()
     return path if path.is_absolute() else (base / path)
@@ -272,13 +337,16 @@ def parse_config(
     judge = _judge(_check_type("judge", data.get("judge", {}), dict))
 
     scan_raw = _check_type("scan", data.get("scan", {}), dict)
-    _unknown("scan", scan_raw, {"fail_on", "max_age_days"})
+    _unknown("scan", scan_raw, {"fail_on", "max_age_days", "workers"})
     fail_on = _check_type("scan.fail_on", scan_raw.get("fail_on", "stale"), str)
     if fail_on not in _FAIL_ON:
         raise ConfigError(f"scan.fail_on: must be one of {', '.join(_FAIL_ON)}, got {fail_on!r}")
     max_age = _check_type("scan.max_age_days", scan_raw.get("max_age_days", 30), int)
     if max_age < 0:
         raise ConfigError(f"scan.max_age_days: must be >= 0, got {max_age}")
+    workers = _check_type("scan.workers", scan_raw.get("workers", 0), int)
+    if workers < 0:
+        raise ConfigError(f"scan.workers: must be >= 0 (0: one per CPU core), got {workers}")
 
     triage_raw = _check_type("triage", data.get("triage", {}), dict)
     _unknown("triage", triage_raw, {"baseline"})
@@ -297,7 +365,8 @@ def parse_config(
         repos=tuple(repos),
         sources=tuple(sources),
         judge=judge,
-        scan=ScanConfig(fail_on=fail_on, max_age_days=max_age),
+        scan=ScanConfig(fail_on=fail_on, max_age_days=max_age, workers=workers),
+        limits=_limits(_check_type("limits", data.get("limits", {}), dict)),
         path=path,
     )
 

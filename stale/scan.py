@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stale import __version__, plugins
-from stale.config import Config, ConfigError, JudgeConfig, SourceConfig
+from stale.config import Config, ConfigError, JudgeConfig, LimitsConfig, SourceConfig
 from stale.judge import judge, unknown_verdict
 from stale.model import HINT_KINDS, Claim, ClaimKind, Finding, Outcome, Page, Status, Verdict
 from stale.store import ScanLock, SourceRecord, Store
@@ -77,8 +77,10 @@ class ScanResult:
         }
 
 
-def make_connector(src: SourceConfig) -> Connector:
-    """Instantiate a configured source's connector; config problems -> ConfigError."""
+def make_connector(src: SourceConfig, limits: LimitsConfig | None = None) -> Connector:
+    """Instantiate a configured source's connector; config problems -> ConfigError.
+    A connector with a `max_page_bytes` attribute reads pages up to `[limits]
+    max_page_bytes` (the scan enforces the limit for every connector anyway)."""
     from connectors.base import ConnectorError
 
     try:
@@ -89,6 +91,8 @@ def make_connector(src: SourceConfig) -> Connector:
         connector: Connector = cls.from_config(src.name, src.options)
     except ConnectorError as e:
         raise ConfigError(str(e)) from None
+    if limits is not None and hasattr(connector, "max_page_bytes"):
+        connector.max_page_bytes = limits.max_page_bytes
     return connector
 
 
@@ -105,10 +109,18 @@ def load_verifiers() -> dict[ClaimKind, Verifier]:
     return by_kind
 
 
-def settings_fingerprint(judge_cfg: JudgeConfig, verifiers: Mapping[ClaimKind, Any]) -> str:
-    """What else a verdict depends on: stale's version, the judge settings, the plugins."""
+def settings_fingerprint(
+    judge_cfg: JudgeConfig,
+    verifiers: Mapping[ClaimKind, Any],
+    limits: LimitsConfig | None = None,
+) -> str:
+    """What else a verdict depends on: stale's version, the judge settings, the
+    plugins and the limits (a raised claim cap must re-read the capped pages)."""
     names = sorted(f"{k}={type(v).__module__}.{type(v).__qualname__}" for k, v in verifiers.items())
-    return f"{__version__}|{judge_cfg.fingerprint()}|{','.join(names)}"
+    fp = f"{__version__}|{judge_cfg.fingerprint()}|{','.join(names)}"
+    if limits is not None and limits != LimitsConfig():
+        fp += f"|{limits.fingerprint()}"
+    return fp
 
 
 def verify_claims(
@@ -151,17 +163,30 @@ def check_page(
     accepted: dict[tuple[str, str, str], str] | None = None,
     now: datetime | None = None,
     timings: dict[str, float] | None = None,
+    limits: LimitsConfig | None = None,
 ) -> tuple[list[Claim], Verdict]:
     """Extract, verify and judge one page. Never raises for a bad page: a page
-    that cannot be parsed comes back `unknown` with the reason. `accepted` are
-    the triage baseline's entries (findings a person accepted)."""
+    that cannot be parsed, or is over `[limits] max_page_bytes`, comes back
+    `unknown` with the reason. `accepted` are the triage baseline's entries
+    (findings a person accepted)."""
     from stale.extract import ExtractionError, extract_claims
     from stale.triage import apply_accepted
 
+    limits = limits or LimitsConfig()
+    body = page.body if isinstance(page.body, str) else ""
+    # Cheap bound first: a UTF-8 encoding is at most 4 bytes per character.
+    if len(body) > limits.max_page_bytes // 4:
+        size = len(body.encode("utf-8", "surrogatepass"))
+        if size > limits.max_page_bytes:
+            why = (
+                f"the page is {size} bytes, over [limits] max_page_bytes "
+                f"({limits.max_page_bytes}); split the page or raise the limit"
+            )
+            return [], unknown_verdict(page, why, now)
     clock = time.perf_counter
     t0 = clock()
     try:
-        claims = extract_claims(page)
+        claims = extract_claims(page, max_claims=limits.max_claims_per_page)
     except ExtractionError as e:
         return [], unknown_verdict(page, f"could not read the page: {e}", now)
     except Exception as e:  # a parser bug must cost one page, not the scan
@@ -181,10 +206,13 @@ class RepoSet:
     """The configured repositories: cheap fingerprints up front, the code index
     built on first use only, and views of any subset of repos."""
 
-    def __init__(self, repos: Sequence[tuple[str, Any]]) -> None:
+    def __init__(
+        self, repos: Sequence[tuple[str, Any]], limits: LimitsConfig | None = None
+    ) -> None:
         from stale.codebase import repo_fingerprint
 
         self.repos = list(repos)
+        self.limits = limits
         self.names = tuple(name for name, _ in self.repos)
         self.fingerprints = {name: repo_fingerprint(path) for name, path in self.repos}
         self._full: Codebase | None = None
@@ -227,7 +255,7 @@ class RepoSet:
 
         if self._full is None:
             t0 = time.perf_counter()
-            self._full = build_codebase(self.repos)
+            self._full = build_codebase(self.repos, self.limits)
             self.index_seconds = time.perf_counter() - t0
         key = tuple(names)
         if key == self.names:
@@ -343,11 +371,11 @@ def _run_scan(
     started = time.monotonic()
     if not cfg.sources:
         raise ConfigError("sources: nothing to scan; pass --wiki DIR or add a [[sources]] entry")
-    connectors = [(src, make_connector(src)) for src in cfg.sources]
+    connectors = [(src, make_connector(src, cfg.limits)) for src in cfg.sources]
     verifiers = load_verifiers()
-    settings_fp = settings_fingerprint(cfg.judge, verifiers)
+    settings_fp = settings_fingerprint(cfg.judge, verifiers, cfg.limits)
     try:
-        repo_set = RepoSet([(r.name, r.path) for r in cfg.repos])
+        repo_set = RepoSet([(r.name, r.path) for r in cfg.repos], cfg.limits)
         baseline = Baseline.load(cfg.baseline_path)
     except (CodebaseError, TriageError) as e:
         raise ConfigError(str(e)) from None
@@ -448,6 +476,7 @@ def _run_scan(
                     accepted=accepted,
                     now=now,
                     timings=result.timings,
+                    limits=cfg.limits,
                 )
             else:
                 declared = page.prop("repos") or page.prop("repo") or ""

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stale.codebase.cfgextract import (
     extract_dotenv,
@@ -47,6 +48,9 @@ from stale.codebase.textextract import (
     extract_version_file,
     is_shell_shebang,
 )
+
+if TYPE_CHECKING:
+    from stale.config import LimitsConfig
 
 MAX_FILE_BYTES = 1024 * 1024
 BINARY_SNIFF = 8192
@@ -436,7 +440,7 @@ def repo_fingerprint(path: Path) -> str:
     return head if head else _dir_hash(path)
 
 
-def build_index(name: str, path: Path) -> CodeIndex:
+def build_index(name: str, path: Path, limits: LimitsConfig | None = None) -> CodeIndex:
     """Index one repository: the committed tree at HEAD for a git repository, the
     files on disk otherwise. Never raises for a file it cannot read or parse."""
     root = _check_dir(Path(path)).resolve()
@@ -566,6 +570,8 @@ class Codebase:
         return f"Codebase({self.fingerprint})"
 
 
-def build_codebase(repos: Sequence[tuple[str, Path]]) -> Codebase:
+def build_codebase(
+    repos: Sequence[tuple[str, Path]], limits: LimitsConfig | None = None
+) -> Codebase:
     """Index each (name, path) repository."""
-    return Codebase([build_index(name, Path(path)) for name, path in repos])
+    return Codebase([build_index(name, Path(path), limits) for name, path in repos])

@@ -44,13 +44,14 @@ FRONT_ENDS: dict[str, Callable[[str], list[Segment]]] = {"markdown": _markdown, 
 from stale.extract import wikitext as _wikitext  # noqa: E402,F401  (registers "wikitext")
 
 
-def extract_claims(page: Page) -> list[Claim]:
-    """Every checkable claim on `page`, deduplicated by Claim.key (first kept).
+def extract_claims(page: Page, *, max_claims: int = MAX_CLAIMS) -> list[Claim]:
+    """Every checkable claim on `page`, deduplicated by Claim.key (first kept),
+    at most `max_claims` of them (`[limits] max_claims_per_page`).
 
     Raises only ExtractionError (unsupported content type or an internal bug),
     with a one-line message."""
     try:
-        return _extract(page)
+        return _extract(page, max_claims)
     except ExtractionError:
         raise
     except Exception as exc:
@@ -58,7 +59,7 @@ def extract_claims(page: Page) -> list[Claim]:
         raise ExtractionError(f"claim extraction failed: {msg}"[:300]) from exc
 
 
-def _extract(page: Page) -> list[Claim]:
+def _extract(page: Page, max_claims: int) -> list[Claim]:
     from stale.extract.classify import Classifier
     from stale.extract.context import page_is_historical
     from stale.extract.suppress import parse_suppressions, split_lines
@@ -94,6 +95,6 @@ def _extract(page: Page) -> list[Claim]:
             continue
         seen.add(claim.key)
         claims.append(claim)
-        if len(claims) >= MAX_CLAIMS:
+        if len(claims) >= max_claims:
             break
     return claims
