@@ -56,6 +56,40 @@ def test_deeply_nested_flow_yaml_is_skipped_not_a_segfault() -> None:
     assert out.returncode == 0 and out.stdout.strip() == "ok", (out.returncode, out.stderr[-500:])
 
 
+def test_deeply_nested_block_yaml_is_refused_not_a_segfault() -> None:
+    # Block style nests as deep with two characters a level (`- - - x`, `? ? x`):
+    # the flow-bracket guard missed it and libyaml segfaulted. Both readers of YAML
+    # (the repo index and config blocks on a page) go through the same guard.
+    code = textwrap.dedent(
+        """
+        from stale.codebase.cfgextract import extract_yaml
+        from stale.codebase.sink import FactSink
+        from stale.extract import extract_claims
+        from stale.model import Page
+        for text in ("- " * 30000 + "x", "? " * 30000 + "x", "a:\\n  " + "- " * 30000 + "x"):
+            sink = FactSink("r")
+            extract_yaml("a.yaml", text, sink)
+            assert sink.skipped == [("a.yaml", "yaml too deeply nested")], sink.skipped
+            body = "# p\\n\\n```yaml\\n" + text + "\\n```\\n"
+            page = Page("s", "p.md", "", "p", body, "markdown")
+            assert [c for c in extract_claims(page) if c.kind == "config"] == []
+        print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", (out.returncode, out.stderr[-500:])
+
+
+def test_yaml_depth_guard_keeps_ordinary_long_lines() -> None:
+    from stale.yamlsafe import too_deep
+
+    long_value = "key: " + "word - word: " * 200  # indicators in a long plain scalar line
+    assert not too_deep("a:\n  b: 1\n" + "c: " + "x" * 5000 + "\n")
+    assert too_deep("- " * 600 + "x")
+    # an overestimate is allowed, but only for lines with hundreds of indicators
+    assert not too_deep(long_value[:900])
+
+
 def test_ordinary_nested_yaml_is_still_read() -> None:
     sink = FactSink("r")
     extract_yaml("a.yaml", "a:\n  b: [[1, 2], {c: [3]}]\n  d: {e: {f: 1}}\n", sink)

@@ -19,6 +19,8 @@ import yaml
 from stale.codebase.facts import CommandFile
 from stale.codebase.norm import join_route
 from stale.codebase.sink import FactSink
+from stale.yamlsafe import LOADER as _YAML_LOADER
+from stale.yamlsafe import too_deep
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _ENV_UPPER = re.compile(r"[A-Z_][A-Z0-9_]*\Z")  # mapping form: only conventional names
@@ -33,8 +35,6 @@ _VERSION_KEYS = {
 }
 _HTTP = {"get", "post", "put", "delete", "patch", "head", "options"}
 _MAX_NODES = 50_000
-#: libyaml's safe loader when available (same nodes and marks, ~10x faster)
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _IMAGE = re.compile(r"[a-z0-9][a-z0-9._/-]*(?::[0-9]+/[a-z0-9._/-]+)?(?::[A-Za-z0-9_][\w.-]*)?\Z")
 
 
@@ -204,28 +204,11 @@ class _YamlWalker:
                 self.sink.route(method, full, str(pk.value), self.path, mline)
 
 
-_MAX_YAML_DEPTH = 500
-_FLOW_BRACKET = re.compile(r"[\[\]{}]")
-
-
-def _too_deep(text: str) -> bool:
-    """Flow collections ([ and {) nested deeper than _MAX_YAML_DEPTH (quotes and
-    comments are not skipped: an overestimate only skips a pathological file)."""
-    if text.count("[") + text.count("{") <= _MAX_YAML_DEPTH:
-        return False
-    depth = 0
-    for m in _FLOW_BRACKET.finditer(text):
-        depth = depth + 1 if m.group() in "[{" else max(0, depth - 1)
-        if depth > _MAX_YAML_DEPTH:
-            return True
-    return False
-
-
 def extract_yaml(path: str, text: str, sink: FactSink) -> None:
     if "{{" in text and "/templates/" in f"/{path}":
         sink.skip(path, "template (not plain YAML)")
         return
-    if _too_deep(text):  # libyaml's composer recurses in C: deep nesting overflows the stack
+    if too_deep(text):  # libyaml's composer recurses in C: deep nesting overflows the stack
         sink.skip(path, "yaml too deeply nested")
         return
     walker = _YamlWalker(path, sink)

@@ -34,7 +34,7 @@ from stale.codebase.facts import (
 )
 from stale.codebase.gitutil import cat_blobs, ls_tree, run_git, run_git_text
 from stale.codebase.history import GitHistory, is_doc_path
-from stale.codebase.norm import has_token, key_parts, norm_key
+from stale.codebase.norm import has_token, key_parts, key_tuple, norm_key
 from stale.codebase.pyextract import extract_python
 from stale.codebase.sink import FactSink, norm_tech
 from stale.codebase.textextract import (
@@ -162,6 +162,9 @@ class CodeIndex:
     history: GitHistory | None = None
     _basenames: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _grep_cache: dict[str, list[tuple[Location, str]]] = field(default_factory=dict, repr=False)
+    _config_cache: dict[str, tuple[tuple[KeyValue, ...], tuple[KeyValue, ...]]] = field(
+        default_factory=dict, repr=False
+    )
 
     # ------------------------------------------------------------ paths
 
@@ -252,14 +255,20 @@ class CodeIndex:
         parts = key_parts(key)
         if not parts:
             return [], []
+        memo = self._config_cache.get(key)
+        if memo is not None:
+            return list(memo[0]), list(memo[1])
         full: list[KeyValue] = []
         leaf: list[KeyValue] = []
+        n = len(parts)
         for kv in self.config.get(parts[-1], []):
-            kp = key_parts(kv.key)
-            if kp[-len(parts) :] == parts:
+            kp = key_tuple(kv.key)
+            if kp[-n:] == tuple(parts):
                 full.append(kv)
             else:
                 leaf.append(kv)
+        if len(self._config_cache) < 50_000:
+            self._config_cache[key] = (tuple(full), tuple(leaf))
         return full, leaf
 
     def find_versions(self, name: str) -> list[VersionPin]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
 
 _ROUTE_PARAM = re.compile(r"\{[^{}/]*\}|<[^<>/]*>|(?<=/):[A-Za-z_][A-Za-z0-9_]*")
 
@@ -26,13 +27,24 @@ def join_route(prefix: str, path: str) -> str:
     return prefix.rstrip("/") + "/" + path.lstrip("/") if path else prefix
 
 
+_KEY_NOISE = re.compile(r"[-_\s]")
+
+
+@lru_cache(maxsize=1 << 16)
 def norm_key(key: str) -> str:
     """A config key segment for matching: case-, '_'- and '-'-insensitive."""
-    return re.sub(r"[-_\s]", "", key).lower()
+    return _KEY_NOISE.sub("", key).lower()
+
+
+@lru_cache(maxsize=1 << 16)
+def key_tuple(key: str) -> tuple[str, ...]:
+    """The normalised parts of a dotted key (cached)."""
+    return tuple(norm_key(p) for p in key.split(".") if p)
 
 
 def key_parts(key: str) -> list[str]:
-    return [norm_key(p) for p in key.split(".") if p]
+    # cached: the verifier asks for the same keys of the index once per claim
+    return list(key_tuple(key))
 
 
 def token_pattern(token: str) -> re.Pattern[str]:

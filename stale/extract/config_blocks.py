@@ -1,6 +1,6 @@
 """Config code blocks (YAML, TOML, INI, JSON, .env, properties) -> claims.
 
-Parsing is safe (yaml.safe_load_all, tomllib, json, configparser, line-based
+Parsing is safe (YAML through stale.yamlsafe, tomllib, json, configparser, line-based
 .env) and every failure just yields no claims.
 """
 
@@ -124,9 +124,9 @@ def _find_line(lines: tuple[str, ...], parts: tuple[str, ...]) -> int:
 
 def _parse(kind: str, text: str) -> list[Any]:
     if kind == "yaml":
-        import yaml
+        from stale.yamlsafe import load_all
 
-        return [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+        return [d for d in load_all(text) if isinstance(d, dict)]
     if kind == "toml":
         import tomllib
 

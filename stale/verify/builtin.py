@@ -683,7 +683,9 @@ class ConfigVerifier(_Base):
             # path wins over other keys that merely share its last part
             ctx = claim.context
             in_full = [kv for kv in full if _in_context_file(kv, ctx)]
-            in_leaf = [kv for kv in leaf if _in_context_file(kv, ctx)]
+            # only looked at when the full key is not in the file (the leaf list can
+            # hold every `pool_size` of a monorepo)
+            in_leaf = [] if in_full else [kv for kv in leaf if _in_context_file(kv, ctx)]
             if in_full:
                 full, leaf = in_full, []
             elif in_leaf:
