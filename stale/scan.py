@@ -20,6 +20,7 @@ from stale import __version__, plugins
 from stale.config import Config, ConfigError, JudgeConfig, LimitsConfig, SourceConfig
 from stale.judge import judge, unknown_verdict
 from stale.model import HINT_KINDS, Claim, ClaimKind, Finding, Outcome, Page, Status, Verdict
+from stale.parallel import CheckContext, PageChecker, resolve_workers
 from stale.store import ScanLock, SourceRecord, Store
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class ScanResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     embedder: str = ""  # what made the page embeddings ("" when [semantic] is off)
     semantic: dict[str, Any] = field(default_factory=dict)  # the semantic pass's counts
+    workers: int = 1  # processes that checked pages
 
     @property
     def stale(self) -> int:
@@ -74,6 +76,7 @@ class ScanResult:
             "timings": {k: round(v, 3) for k, v in sorted(self.timings.items())},
             "embedder": self.embedder,
             "semantic": dict(self.semantic),
+            "workers": self.workers,
         }
 
 
@@ -93,6 +96,14 @@ def make_connector(src: SourceConfig, limits: LimitsConfig | None = None) -> Con
         raise ConfigError(str(e)) from None
     if limits is not None and hasattr(connector, "max_page_bytes"):
         connector.max_page_bytes = limits.max_page_bytes
+    if limits is not None:  # the markdown connector: symlinks and export archives
+        for attr, value in (
+            ("follow_symlinks_inside", limits.symlinks == "inside"),
+            ("max_archive_bytes", limits.max_archive_bytes),
+            ("max_archive_members", limits.max_archive_members),
+        ):
+            if hasattr(connector, attr):
+                setattr(connector, attr, value)
     return connector
 
 
@@ -389,6 +400,18 @@ def _run_scan(
     result = ScanResult(run_id=run_id)
     semantic = _semantic_pass(cfg, store, result)  # [semantic]: None when off
     store_seconds = 0.0
+    checker = PageChecker(
+        CheckContext(
+            repo_set=repo_set,
+            verifiers=verifiers,
+            judge_cfg=cfg.judge,
+            accepted=accepted,
+            now=datetime.now(UTC),
+            limits=cfg.limits,
+        ),
+        resolve_workers(cfg.scan.workers),
+        result.timings,
+    )
 
     def save(batch: Sequence[tuple[Page, list[Claim], Verdict, str]]) -> None:
         nonlocal store_seconds
@@ -400,7 +423,7 @@ def _run_scan(
         (s, p): st
         for s, p, st in store.conn.execute("SELECT source, page_id, status FROM verdicts")
     }
-    now = datetime.now(UTC)
+    now = checker.ctx.now
 
     def scan_source(src: SourceConfig, connector: Connector) -> None:
         describe = getattr(connector, "describe", None)
@@ -468,24 +491,30 @@ def _run_scan(
                     on_page(page, None)
                 return
             if names:
-                claims, verdict = check_page(
-                    page,
-                    repo_set.code(names),
-                    verifiers,
-                    cfg.judge,
-                    accepted=accepted,
-                    now=now,
-                    timings=result.timings,
-                    limits=cfg.limits,
+                for (done, fp), (claims, verdict) in checker.add(page, names, (page, code_fp)):
+                    record(done, claims, verdict, fp)
+                return
+            declared = page.prop("repos") or page.prop("repo") or ""
+            why = (
+                f"the page names repos that are not configured: {declared}"
+                if repo_set.names
+                else "no repository configured to check against; pass --repo"
+            )
+            record(page, [], unknown_verdict(page, why, now), code_fp)
+
+        def flush() -> None:
+            """Record every page still being checked."""
+            for (done, fp), (claims, verdict) in checker.finish():
+                record(done, claims, verdict, fp)
+            for (page, _), why in checker.lost:
+                carry(page.key)  # seen this run: kept, never forgotten as gone
+                result.errors.append(
+                    f"source {src.name}: {page.page_id}: not checked, {why}; its earlier "
+                    "verdict is kept (rerun with [scan] workers = 1 to find the cause)"
                 )
-            else:
-                declared = page.prop("repos") or page.prop("repo") or ""
-                why = (
-                    f"the page names repos that are not configured: {declared}"
-                    if repo_set.names
-                    else "no repository configured to check against; pass --repo"
-                )
-                claims, verdict = [], unknown_verdict(page, why, now)
+            checker.lost.clear()
+
+        def record(page: Page, claims: list[Claim], verdict: Verdict, code_fp: str) -> None:
             result.rechecked += 1
             key = str(verdict.status)
             result.counts[key] = result.counts.get(key, 0) + 1
@@ -505,6 +534,7 @@ def _run_scan(
         try:
             for page in connector.pages(since=since) if since else connector.pages():
                 process(page)
+            flush()
             if since is not None:
                 # Pages the partial crawl did not return are unchanged in the wiki;
                 # fetch one only when the code moved under it or its verdict aged.
@@ -530,6 +560,7 @@ def _run_scan(
                         result.forgotten += 1
                         continue
                     process(fetched)
+                flush()
             crawl_complete = True
         except ConnectorError as e:
             result.errors.append(f"source {src.name}: {e}")
@@ -547,9 +578,13 @@ def _run_scan(
                 result.forgotten += store.forget_unseen(src.name, run_id)
 
     try:
-        for src, connector in connectors:
-            scan_source(src, connector)
+        with checker:
+            for src, connector in connectors:
+                scan_source(src, connector)
+        result.workers = checker.workers if checker.pooled else 1
+        semantic_t0 = time.perf_counter()
         _finish_semantic(semantic, result, repo_set)
+        semantic_seconds = time.perf_counter() - semantic_t0
     except BaseException as e:
         result.elapsed_s = time.monotonic() - started
         store.finish_run(run_id, "failed", {**result.as_dict(), "error": str(e)})
@@ -557,8 +592,17 @@ def _run_scan(
     result.elapsed_s = time.monotonic() - started
     result.timings["index"] = repo_set.index_seconds
     result.timings["store"] = store_seconds
-    staged = sum(result.timings.values())
-    # what is left is reading pages from the sources (and bookkeeping)
-    result.timings["crawl"] = max(0.0, result.elapsed_s - staged)
+    # extract/verify/judge are CPU seconds summed over the workers; what is left of
+    # the wall clock after checking, indexing, storing and the semantic pass is
+    # reading pages from the sources (and bookkeeping)
+    waited = checker.wait_seconds - repo_set.index_seconds  # the index is built on first check
+    result.timings["crawl"] = max(
+        0.0,
+        result.elapsed_s
+        - max(waited, 0.0)
+        - repo_set.index_seconds
+        - store_seconds
+        - semantic_seconds,
+    )
     store.finish_run(run_id, "complete" if not result.errors else "partial", result.as_dict())
     return result

@@ -38,6 +38,11 @@ class StoreLocked(StoreError):
     """Another scan holds the store."""
 
 
+#: File descriptors of the scan locks this process holds: a forked worker closes
+#: them, so a worker outliving a killed scan cannot keep its store locked.
+HELD_LOCK_FDS: set[int] = set()
+
+
 class ScanLock:
     """One scan per store at a time: an exclusive `flock` on `<store>.lock`.
 
@@ -68,12 +73,14 @@ class ScanLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
+        HELD_LOCK_FDS.add(fd)
 
     def release(self) -> None:
         import fcntl
         import os
 
         if self._fd is not None:
+            HELD_LOCK_FDS.discard(self._fd)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

@@ -1,0 +1,240 @@
+"""Checking pages on every core.
+
+Extraction and verification are CPU-bound pure Python, so threads would not
+help; a pool of worker processes does. The workers are *forked* after the code
+index is built, so each starts with the index already in memory (shared
+copy-on-write) instead of rebuilding or unpickling it. Pages go to the workers
+in chunks and their (claims, verdict) come back in submission order; only the
+parent writes to the store, so crash safety is unchanged: a killed scan loses
+at most the batch in flight.
+
+A worker never touches the parent's SQLite connection, closes its copy of the
+scan lock (so a worker that outlives a killed scan cannot keep the store
+locked), and exits as soon as its parent is gone.
+
+Where `fork` is not available (macOS's default is spawn, Windows has no fork)
+pages are checked in the scan's own process: correct, just not parallel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from stale.model import Claim, Page, Verdict
+
+if TYPE_CHECKING:
+    from stale.config import JudgeConfig, LimitsConfig
+    from stale.model import ClaimKind
+    from stale.scan import RepoSet
+    from stale.verify.interface import Verifier
+
+#: Pages per task sent to a worker: large enough to amortise pickling and the
+#: round trip, small enough to keep both cores busy to the end.
+CHUNK_PAGES = 32
+#: Below this many pages to check, forking a pool costs more than it saves.
+MIN_POOL_PAGES = 64
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Everything a page check needs besides the page: shared with the workers
+    by fork, never pickled."""
+
+    repo_set: RepoSet
+    verifiers: Mapping[ClaimKind, Verifier]
+    judge_cfg: JudgeConfig
+    accepted: dict[tuple[str, str, str], str]
+    now: datetime
+    limits: LimitsConfig
+
+
+CheckResult = tuple[list[Claim], Verdict]
+_ChunkResult = tuple[list[CheckResult], dict[str, float]]
+
+# Set in the parent just before the pool forks; the workers inherit it.
+_CONTEXT: CheckContext | None = None
+
+
+def resolve_workers(configured: int) -> int:
+    """`[scan] workers`: 0 means one per CPU this process may run on."""
+    if configured > 0:
+        return configured
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def check_one(
+    ctx: CheckContext, page: Page, names: Sequence[str], timings: dict[str, float]
+) -> CheckResult:
+    from stale.scan import check_page
+
+    return check_page(
+        page,
+        ctx.repo_set.code(names),
+        ctx.verifiers,
+        ctx.judge_cfg,
+        accepted=ctx.accepted,
+        now=ctx.now,
+        timings=timings,
+        limits=ctx.limits,
+    )
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(0)  # the scan is gone; nothing here is worth finishing
+
+
+def _init_worker(parent: int) -> None:
+    from stale.store import HELD_LOCK_FDS
+
+    for fd in list(HELD_LOCK_FDS):
+        with contextlib.suppress(OSError):
+            os.close(fd)  # the parent's flock stays; only this copy goes
+    HELD_LOCK_FDS.clear()
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _check_chunk(items: Sequence[tuple[Page, tuple[str, ...]]]) -> _ChunkResult:
+    ctx = _CONTEXT
+    if ctx is None:  # pragma: no cover - only if a pool was not forked from a scan
+        raise RuntimeError("worker started without a check context")
+    timings: dict[str, float] = {}
+    return [check_one(ctx, page, names, timings) for page, names in items], timings
+
+
+class PageChecker:
+    """Checks pages for one scan, in worker processes when that pays off.
+
+    `add` queues a page and returns the results that are ready, in the order the
+    pages were added; `finish` returns the rest. The caller keeps reading pages
+    and writing verdicts while the workers check, so crawling, storing and
+    checking overlap. A worker that dies (a crash in a C parser, the OOM killer)
+    costs the pages of its chunks, never the scan: they are returned in `lost`
+    and keep their earlier verdicts.
+    """
+
+    def __init__(self, ctx: CheckContext, workers: int, timings: dict[str, float]) -> None:
+        self.ctx = ctx
+        self.workers = workers if can_fork() else 1
+        self.timings = timings
+        self.pooled = False  # whether any pages went through the pool
+        self.wait_seconds = 0.0  # wall time the caller spent waiting for checks
+        self.lost: list[tuple[Any, str]] = []  # (tag, why) of pages a dead worker took
+        self._pool: Executor | None = None
+        self._buffer: list[tuple[Page, tuple[str, ...], Any]] = []
+        self._inflight: deque[tuple[list[Any], Future[_ChunkResult]]] = deque()
+
+    def add(self, page: Page, names: tuple[str, ...], tag: Any) -> list[tuple[Any, CheckResult]]:
+        self._buffer.append((page, names, tag))
+        if self._pool is None:
+            if self.workers > 1 and len(self._buffer) >= MIN_POOL_PAGES:
+                self._start()
+            elif self.workers <= 1:
+                return self._check_here()
+            else:
+                return []
+        if len(self._buffer) >= CHUNK_PAGES:
+            self._submit()
+        return self._collect(block=len(self._inflight) > 4 * self.workers)
+
+    def finish(self) -> list[tuple[Any, CheckResult]]:
+        """Every result not returned yet."""
+        if self._pool is None:
+            return self._check_here()
+        if self._buffer:
+            self._submit()
+        return self._collect(block=True, drain=True)
+
+    def _check_here(self) -> list[tuple[Any, CheckResult]]:
+        t0 = time.perf_counter()
+        items, self._buffer = self._buffer, []
+        out = [(tag, check_one(self.ctx, page, names, self.timings)) for page, names, tag in items]
+        self.wait_seconds += time.perf_counter() - t0
+        return out
+
+    def _submit(self) -> None:
+        assert self._pool is not None
+        items, self._buffer = self._buffer, []
+        for i in range(0, len(items), CHUNK_PAGES):
+            chunk = items[i : i + CHUNK_PAGES]
+            try:
+                fut = self._pool.submit(_check_chunk, [(p, n) for p, n, _ in chunk])
+            except BrokenExecutor:
+                self._restart()
+                fut = self._pool.submit(_check_chunk, [(p, n) for p, n, _ in chunk])
+            self._inflight.append(([tag for _, _, tag in chunk], fut))
+
+    def _collect(self, *, block: bool, drain: bool = False) -> list[tuple[Any, CheckResult]]:
+        out: list[tuple[Any, CheckResult]] = []
+        t0 = time.perf_counter()
+        while self._inflight:
+            must = drain or (block and len(self._inflight) > 4 * self.workers)
+            if not must and not self._inflight[0][1].done():
+                break
+            tags, fut = self._inflight.popleft()
+            try:
+                results, worker_timings = fut.result()
+            except BrokenExecutor as e:
+                why = f"a worker process died ({type(e).__name__})"
+                self.lost.extend((tag, why) for tag in tags)
+                continue
+            for k, v in worker_timings.items():
+                self.timings[k] = self.timings.get(k, 0.0) + v
+            out.extend(zip(tags, results, strict=True))
+        self.wait_seconds += time.perf_counter() - t0
+        return out
+
+    def _start(self) -> Executor:
+        global _CONTEXT
+        if self._pool is None:
+            # Build the full index before forking: every worker inherits it.
+            t0 = time.perf_counter()
+            self.ctx.repo_set.code(self.ctx.repo_set.names)
+            self.wait_seconds += time.perf_counter() - t0
+            _CONTEXT = self.ctx
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_init_worker,
+                initargs=(os.getpid(),),
+            )
+            self.pooled = True
+        return self._pool
+
+    def _restart(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        self._start()
+
+    def close(self) -> None:
+        global _CONTEXT
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        _CONTEXT = None
+
+    def __enter__(self) -> PageChecker:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

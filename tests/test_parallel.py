@@ -1,0 +1,164 @@
+"""Checking pages in worker processes: same verdicts as one process, a dead
+worker costs only its pages, a killed scan leaves no worker behind."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.scale import make_repo, make_wiki
+from stale import parallel
+from stale.config import parse_config
+from stale.parallel import MIN_POOL_PAGES, can_fork, resolve_workers
+from stale.scan import run_scan
+from stale.store import Store
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="worker pool needs fork (Linux)")
+
+PAGES = 3 * MIN_POOL_PAGES
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("par")
+    rng = random.Random(3)
+    facts = make_repo(root / "repo", 120, rng)
+    make_wiki(root / "wiki", PAGES, rng, facts)
+    return root
+
+
+def _config(root: Path, store: str, workers: int) -> str:
+    return (
+        f'store = "{store}"\n[[repos]]\nname = "repo"\npath = "repo"\n'
+        '[[sources]]\ntype = "markdown"\npath = "wiki"\n'
+        f"[semantic]\nenabled = false\n[scan]\nworkers = {workers}\n"
+    )
+
+
+def _scan(root: Path, store: str, workers: int, full: bool = False):  # type: ignore[no-untyped-def]
+    import tomllib
+
+    cfg = parse_config(tomllib.loads(_config(root, store, workers)), root)
+    with Store.open(cfg.store) as db:
+        return run_scan(cfg, db, full=full)
+
+
+def _verdicts(db_path: Path) -> dict[str, tuple[str, float, tuple[str, ...]]]:
+    with Store.open(db_path) as db:
+        out = {}
+        for v in db.verdicts():
+            keys = tuple(sorted(f"{f.claim.key}:{f.outcome}" for f in v.findings))
+            out[v.page_id] = (str(v.status), round(v.score, 6), keys)
+        return out
+
+
+def test_workers_give_the_same_verdicts_as_one_process(corpus: Path) -> None:
+    one = _scan(corpus, "one.db", workers=1)
+    two = _scan(corpus, "two.db", workers=2)
+    assert one.workers == 1 and two.workers == 2
+    assert one.counts == two.counts and one.rechecked == two.rechecked == PAGES
+    a, b = _verdicts(corpus / "one.db"), _verdicts(corpus / "two.db")
+    assert len(a) == PAGES and a == b
+    assert any(status == "stale" for status, _, _ in a.values())  # the corpus has stale pages
+    # the per-stage CPU seconds of the workers are reported
+    assert two.timings["extract"] > 0 and two.timings["verify"] > 0
+
+
+def test_a_small_scan_stays_in_process(corpus: Path, tmp_path: Path) -> None:
+    wiki = tmp_path / "wiki"
+    wiki.mkdir()
+    for p in sorted((corpus / "wiki").rglob("*.md"))[: MIN_POOL_PAGES - 1]:
+        (wiki / p.name).write_text(p.read_text())
+    (tmp_path / "repo").symlink_to(corpus / "repo")
+    result = _scan(tmp_path, "s.db", workers=2)
+    assert result.rechecked == MIN_POOL_PAGES - 1
+    assert result.workers == 1  # forking would cost more than it saves
+
+
+def test_resolve_workers() -> None:
+    assert resolve_workers(3) == 3
+    assert resolve_workers(0) >= 1
+
+
+def test_a_dead_worker_costs_its_pages_not_the_scan(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _scan(corpus, "dead.db", workers=1)
+    before = _verdicts(corpus / "dead.db")
+    victim = sorted(before)[PAGES // 2]
+    parent = os.getpid()
+    real = parallel.check_one
+
+    def crashing(ctx, page, names, timings):  # type: ignore[no-untyped-def]
+        if page.page_id == victim and os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)  # as a segfault in a C parser would
+        return real(ctx, page, names, timings)
+
+    monkeypatch.setattr(parallel, "check_one", crashing)  # inherited by the forked workers
+    again = _scan(corpus, "dead.db", workers=2, full=True)
+    assert again.workers == 2
+    lost = [e for e in again.errors if "not checked" in e]
+    assert lost and any(victim in e for e in lost)
+    assert again.rechecked + len(lost) == PAGES == first.rechecked
+    after = _verdicts(corpus / "dead.db")
+    assert set(after) == set(before)  # nothing forgotten, the lost pages kept their verdicts
+    assert after[victim] == before[victim]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"  # a zombie has exited
+
+
+def _procs_with(marker: str) -> list[int]:
+    pids = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit() or int(d.name) == os.getpid():
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmd:
+            pids.append(int(d.name))
+    return pids
+
+
+def test_killed_scan_leaves_no_workers_and_no_lock(corpus: Path, tmp_path: Path) -> None:
+    store = tmp_path / "killed-scan.db"
+    # eight copies of each page: the scan is still checking when it is killed
+    cfg_dir = tmp_path / "cfg"
+    cfg_dir.mkdir()
+    (cfg_dir / "repo").symlink_to(corpus / "repo")
+    wiki = cfg_dir / "wiki"
+    wiki.mkdir()
+    for i, p in enumerate(sorted((corpus / "wiki").rglob("*.md"))):
+        for k in range(8):
+            (wiki / f"{i}-{k}.md").write_text(p.read_text())
+    (cfg_dir / "stale.toml").write_text(_config(cfg_dir, str(store), 2))
+    cmd = [sys.executable, "-m", "stale.cli", "scan", "-c", str(cfg_dir / "stale.toml"), "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_procs_with(str(cfg_dir / "stale.toml"))) < 3:
+        time.sleep(0.05)
+    workers = [p for p in _procs_with(str(cfg_dir / "stale.toml")) if p != proc.pid]
+    assert proc.poll() is None and workers, "the scan ended before its workers started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.1)
+    alive = [p for p in workers if _alive(p)]
+    assert alive == [], "workers outlived the killed scan"
+    rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert rerun.returncode in (0, 1), rerun.stderr  # not "store locked" (exit 3)
