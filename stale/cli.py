@@ -133,8 +133,16 @@ def scan(
             "--log-format", help="Progress lines on stderr when not a terminal: text or json."
         ),
     ] = "text",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", help="Processes that check pages (0: one per CPU core; 1: no pool)."
+        ),
+    ] = None,
 ) -> None:
     """Crawl the wiki, check every page against the code, store the verdicts."""
+    from dataclasses import replace
+
     from stale.progress import ScanProgress
     from stale.scan import ScanError, run_scan
 
@@ -142,6 +150,10 @@ def scan(
         cfg = resolve_config(config, store, wiki, repo)
     except ConfigError as e:
         fail(str(e))
+    if workers is not None:
+        if workers < 0:
+            fail(f"--workers: must be >= 0 (0: one per CPU core), got {workers}")
+        cfg = replace(cfg, scan=replace(cfg.scan, workers=workers))
     threshold = fail_on or cfg.scan.fail_on
     if threshold not in ("stale", "suspect"):
         fail(f"--fail-on: must be stale or suspect, got {threshold!r}")
@@ -187,6 +199,11 @@ def scan(
                     f"{k} {t[k]:.1f}s"
                     for k in ("crawl", "index", "extract", "verify", "judge", "store", "semantic")
                     if k in t
+                )
+                + (
+                    f" (check stages summed over {result.workers} workers)"
+                    if result.workers > 1
+                    else ""
                 )
             )
         typer.echo(f"  embedder: {_embedder_line(result.embedder, result.semantic)}")
