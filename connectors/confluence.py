@@ -326,9 +326,31 @@ class ConfluenceConnector:
 
     # -- writing --------------------------------------------------------------------------
 
+    # tag reads the page's labels from the wiki first (never the crawl's copy)
+    # and adds the label only when it is missing, so a rerun after a write whose
+    # answer was lost changes nothing; untag's DELETE is idempotent anyway.
+
+    def _labels(self, page_id: str) -> list[str] | None:
+        """The page's label names now; None when the page is gone."""
+        try:
+            doc = self.http.get_json(
+                f"{self.api}/content/{quote(page_id)}/label", params={"limit": 200}
+            )
+        except NotFoundError:
+            return None
+        results = doc.get("results", []) if isinstance(doc, dict) else []
+        return [str(lb.get("name")) for lb in results if isinstance(lb, dict)]
+
+    def is_tagged(self, page: Page) -> bool:
+        self._ensure_auth()
+        return self.label in (self._labels(page.page_id) or [])
+
     def tag(self, page: Page, verdict: Verdict) -> None:
         self._ensure_auth()
-        if self.label in page.labels:
+        labels = self._labels(page.page_id)
+        if labels is None:
+            raise PageNotFound(f"source {self.name}: page {page.page_id} no longer exists")
+        if self.label in labels:
             return
         self.http.request(
             "POST",
@@ -337,6 +359,7 @@ class ConfluenceConnector:
         )
 
     def untag(self, page: Page) -> None:
+        # DELETE is idempotent: a label (or page) that is gone already is a 404
         self._ensure_auth()
         try:
             self.http.request(

@@ -3,6 +3,12 @@
 * timeouts on every request; retries with exponential backoff for connection
   errors (idempotent methods) and 429/502/503/504 answers, honouring
   `Retry-After` (seconds or an HTTP date, capped at `max_retry_after`);
+* writes are careful: a POST is sent again only after a 429 or 503 answer (the
+  server says it did not act), never after a timeout, a dropped connection or
+  another 5xx, and always on a fresh connection (a pooled one that the server
+  closed could otherwise make it go out twice). When a write gets no answer, or
+  a 5xx, its outcome is unknown: the `HttpError` says so (`outcome_unknown`),
+  and write-back reads the page again before it believes either way;
 * keep-alive connections reused per host (`http.client`), a cookie jar (MediaWiki
   logins), and at most `concurrency` requests in flight per source;
 * the user agent `stale/<version>`;
@@ -37,17 +43,30 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from connectors.base import ConnectorError
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: the answers after which a non-idempotent request (POST) is sent again
+WRITE_RETRY_STATUSES = frozenset({429, 503})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # methods that change nothing
 _SECRET_KEY = re.compile(r"(token|key|secret|pass|auth|sig|session|cred)", re.IGNORECASE)
 
 
 class HttpError(ConnectorError):
-    """An HTTP request failed. `status` is None when no answer came back."""
+    """An HTTP request failed. `status` is None when no answer came back.
+    `outcome_unknown`: a write that may or may not have been applied (no answer
+    after it was sent, or a 5xx)."""
 
-    def __init__(self, message: str, *, status: int | None = None, url: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        url: str = "",
+        outcome_unknown: bool = False,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.url = url
+        self.outcome_unknown = outcome_unknown
 
 
 class AuthError(HttpError):
@@ -188,9 +207,11 @@ class HttpClient:
         port = parts.port or (443 if scheme == "https" else 80)
         return scheme, parts.hostname, port
 
-    def _checkout(self, key: tuple[str, str, int]) -> tuple[http.client.HTTPConnection, bool]:
+    def _checkout(
+        self, key: tuple[str, str, int], *, fresh: bool = False
+    ) -> tuple[http.client.HTTPConnection, bool]:
         with self._lock:
-            idle = self._pool.get(key)
+            idle = None if fresh else self._pool.get(key)
             if idle:
                 return idle.pop(), True
         scheme, host, port = key
@@ -222,15 +243,18 @@ class HttpClient:
         req = urllib.request.Request(url, method=method)
         self.cookies.add_cookie_header(req)
         all_headers = {**self._headers, **headers, **dict(req.header_items())}
+        # A non-idempotent request goes out on a fresh connection, exactly once:
+        # resending it after a lost answer could apply it twice.
+        fresh = method not in IDEMPOTENT
         for attempt in (0, 1):
-            conn, reused = self._checkout(key)
+            conn, reused = self._checkout(key, fresh=fresh)
             try:
                 conn.request(method, target, body=body, headers=all_headers)
                 resp = conn.getresponse()
                 data = resp.read()
-            except (http.client.HTTPException, OSError):
+            except (http.client.HTTPException, OSError) as e:
                 conn.close()
-                if reused and attempt == 0:
+                if reused and attempt == 0 and not isinstance(e, TimeoutError):
                     continue  # the server closed an idle keep-alive connection
                 raise
             if resp.will_close:
@@ -257,9 +281,17 @@ class HttpClient:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         ok: tuple[int, ...] = (200, 201, 204, 304),
+        write: bool | None = None,
     ) -> Response:
-        """Send a request, retrying transient failures; non-`ok` statuses raise."""
+        """Send a request, retrying transient failures; non-`ok` statuses raise.
+
+        `write` (default: any method but GET/HEAD/OPTIONS) marks a request that
+        changes something: when it fails with no answer or a 5xx, the error has
+        `outcome_unknown` set. A POST is retried only after 429/503."""
         method = method.upper()
+        if write is None:
+            write = method not in SAFE
+        retry_statuses = RETRY_STATUSES if method in IDEMPOTENT else WRITE_RETRY_STATUSES
         if params:
             sep = "&" if urlsplit(url).query else "?"
             url = url + sep + urlencode({k: v for k, v in params.items() if v is not None})
@@ -283,7 +315,7 @@ class HttpClient:
                     err = e
             if resp is not None and resp.status in ok:
                 return resp
-            retryable = (resp is not None and resp.status in RETRY_STATUSES) or (
+            retryable = (resp is not None and resp.status in retry_statuses) or (
                 err is not None and method in IDEMPOTENT
             )
             if retryable and attempt < self.retries:
@@ -296,12 +328,21 @@ class HttpClient:
             if resp is None:
                 assert err is not None
                 why = str(err).splitlines()[0] if str(err) else type(err).__name__
+                if write:
+                    raise HttpError(
+                        f"source {self.source}: no answer from {redact(url)} ({why}); "
+                        f"the {method} may or may not have been applied",
+                        url=redact(url),
+                        outcome_unknown=True,
+                    ) from None
                 raise HttpError(
                     f"source {self.source}: cannot reach {redact(url)} ({why})", url=redact(url)
                 ) from None
-            raise self.error_for(resp)
+            raise self.error_for(resp, tries=attempt + 1, write=write)
 
-    def error_for(self, resp: Response) -> HttpError:
+    def error_for(
+        self, resp: Response, *, tries: int | None = None, write: bool = False
+    ) -> HttpError:
         url = redact(resp.url)
         what = f"source {self.source}: {resp.status} {resp.reason} from {url}"
         if resp.status in (401, 403):
@@ -309,13 +350,18 @@ class HttpClient:
             return AuthError(what + hint, status=resp.status, url=url)
         if resp.status == 404:
             return NotFoundError(what, status=resp.status, url=url)
-        if resp.status in RETRY_STATUSES:
+        unknown = write and resp.status >= 500
+        if unknown:
+            what += "; the write may or may not have been applied"
+        n = self.retries + 1 if tries is None else tries
+        if resp.status in RETRY_STATUSES and n > 1:
             return HttpError(
-                f"{what} after {self.retries + 1} tries; try again later",
+                f"{what} after {n} tries; try again later",
                 status=resp.status,
                 url=url,
+                outcome_unknown=unknown,
             )
-        return HttpError(what, status=resp.status, url=url)
+        return HttpError(what, status=resp.status, url=url, outcome_unknown=unknown)
 
     def get(self, url: str, **kw: Any) -> Response:
         return self.request("GET", url, **kw)

@@ -562,6 +562,15 @@ class MarkdownFolderConnector:
         tmp.write_text(new, encoding="utf-8")
         os.replace(tmp, path)
 
+    def is_tagged(self, page: Page) -> bool:
+        """Whether the file carries the tag field or a banner now."""
+        try:
+            path = self._writable(page)
+        except PageNotFound:
+            return False
+        text = path.read_text(encoding="utf-8")
+        return self.untagged_text(text) != text
+
     def tag(self, page: Page, verdict: Verdict) -> None:
         path = self._writable(page)
         text = path.read_text(encoding="utf-8")

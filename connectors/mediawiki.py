@@ -35,7 +35,7 @@ OVERLAP = timedelta(minutes=5)
 
 
 class MediaWikiError(ConnectorError):
-    pass
+    outcome_unknown = False  # True: an edit that may or may not have been saved
 
 
 def _ts(s: str | None) -> datetime | None:
@@ -166,17 +166,23 @@ class MediaWikiConnector:
 
     # -- API plumbing ---------------------------------------------------------------
 
-    def _call(self, params: Mapping[str, Any], *, post: bool = False) -> dict[str, Any]:
+    def _call(
+        self, params: Mapping[str, Any], *, post: bool = False, write: bool = False
+    ) -> dict[str, Any]:
+        """One API call. `write`: it changes a page (an edit), so a failure with no
+        answer or a 5xx leaves its outcome unknown (HttpError.outcome_unknown)."""
         q = {"format": "json", "formatversion": "2", "errorformat": "plaintext", **params}
         if post:
-            resp = self.http.request("POST", self.api, data=q)
+            resp = self.http.request("POST", self.api, data=q, write=write)
         else:
             resp = self.http.request("GET", self.api, params=q)
         doc = resp.json()
         if not isinstance(doc, dict):
-            raise MediaWikiError(
+            bad = MediaWikiError(
                 f"source {self.name}: {self.api} did not answer JSON; is it the wiki's api.php?"
             )
+            bad.outcome_unknown = write
+            raise bad
         errors = doc.get("errors") or ([doc["error"]] if "error" in doc else [])
         if errors:
             err = errors[0]
@@ -427,7 +433,7 @@ class MediaWikiConnector:
         if basetimestamp:
             params["basetimestamp"] = basetimestamp
             params["nocreate"] = "1"
-        res = self._call(params, post=True).get("edit", {})
+        res = self._call(params, post=True, write=True).get("edit", {})
         if res.get("result") != "Success":
             raise MediaWikiError(
                 f"source {self.name}: editing {title!r} failed: {res.get('result', res)}"
@@ -462,6 +468,21 @@ class MediaWikiConnector:
             if rx is not None:
                 text = rx.sub("", text)
         return text
+
+    # tag/untag read the page's current text first and edit only when it lacks
+    # (or still has) the tag, so they are idempotent: a rerun after an edit whose
+    # answer was lost changes nothing. The edit carries basetimestamp and
+    # nocreate: a page edited or deleted meanwhile fails, it is not clobbered.
+
+    def is_tagged(self, page: Page) -> bool:
+        """Whether the page's current text carries the category or the banner."""
+        self.login()
+        text, ts = self._current(page.page_id)
+        if ts is None:
+            return False
+        return any(
+            rx is not None and rx.search(text) for rx in (self._category_re(), self._banner_re())
+        )
 
     def tag(self, page: Page, verdict: Verdict) -> None:
         self.login()

@@ -28,6 +28,14 @@ def tag(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plan or result as JSON.")
     ] = False,
+    max_failures: Annotated[
+        int,
+        typer.Option(
+            "--max-failures",
+            min=1,
+            help="Stop a source after this many consecutive failed writes (default 3).",
+        ),
+    ] = 3,
 ) -> None:
     """Tag stale pages in the wiki and untag pages that are current again (opt-in per source)."""
     from stale.store import Store, StoreError
@@ -53,6 +61,7 @@ def tag(
                         "source": p.source,
                         "enabled": p.enabled,
                         "max_per_run": p.max_per_run,
+                        "writes": p.writes,
                         "over_cap": p.over_cap,
                         "note": p.note,
                         "actions": [vars(a) for a in p.actions],
@@ -70,32 +79,54 @@ def tag(
                     if p.over_cap
                     else ""
                 )
-                typer.echo(f"{p.source}: {len(p.actions)} change(s) planned{cap}")
+                reads = len(p.actions) - p.writes
+                also = f", {reads} page(s) to read back" if reads else ""
+                typer.echo(f"{p.source}: {p.writes} change(s) planned{also}{cap}")
                 for a in p.actions:
-                    typer.echo(f"  {a.action:<5} {a.page_id}  ({a.reason})")
+                    note = (
+                        " [last outcome unknown: the wiki is read first]"
+                        if a.unsettled and a.action != "verify"
+                        else ""
+                    )
+                    typer.echo(f"  {a.action:<6} {a.page_id}  ({a.reason}){note}")
             typer.echo("dry run: nothing was changed")
             return
         try:
-            result = apply_tags(cfg, db, plans)
+            result = apply_tags(cfg, db, plans, max_failures=max_failures)
         except ConfigError as e:
             fail(str(e))
+        except StoreError as e:  # another scan or tag run holds the store
+            fail(str(e), EXIT_RUNTIME)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))
     else:
         for a in result.done:
             typer.echo(f"{a.action:<5} {a.source}:{a.page_id}  ({a.reason})")
+        for a, found in result.verified:
+            typer.echo(
+                f"verify {a.source}:{a.page_id}  (the wiki shows it "
+                f"{'tagged' if found else 'not tagged'}; recorded)"
+            )
         for a, err in result.failed:
             typer.echo(f"error: {a.action} {a.source}:{a.page_id} failed: {err}", err=True)
-        for line in result.skipped:
+        for a, err in result.unknown:
+            typer.echo(
+                f"error: {a.action} {a.source}:{a.page_id}: outcome unknown ({err}); "
+                "the next run reads the page before acting",
+                err=True,
+            )
+        for line in result.skipped + result.stopped:
             typer.echo(f"error: {line}", err=True)
         for p in plans:
             if not p.enabled:
                 typer.echo(f"{p.source}: {p.note}")
+        unknown = f", {len(result.unknown)} unknown" if result.unknown else ""
+        stopped = f", {len(result.stopped)} stopped early" if result.stopped else ""
         typer.echo(
-            f"{len(result.done)} change(s) made, {len(result.failed)} failed, "
-            f"{len(result.skipped)} source(s) skipped"
+            f"{len(result.done)} change(s) made, {len(result.failed)} failed{unknown}, "
+            f"{len(result.skipped)} source(s) skipped{stopped}"
         )
-    if result.failed or result.skipped:
+    if not result.ok:
         raise typer.Exit(EXIT_RUNTIME)
 
 

@@ -826,26 +826,86 @@ class Store:
         reason: str,
         status: str,
         error: str | None = None,
-    ) -> None:
-        """Log one tag/untag attempt; on success also update the `tags` state."""
+        *,
+        tagged: bool | None = None,
+    ) -> int:
+        """Log one tag/untag attempt; on success also update the `tags` state.
+        `status`: ok / failed (nothing changed) / unknown (a write that may or may
+        not have been applied) / started (logged before the wiki is written to;
+        `finish_tag_action` closes it). A `verify` action (the wiki was read after
+        an unknown outcome) sets the `tags` state to what was found: `tagged`.
+        Returns the row id."""
         with self.conn:
-            self.conn.execute(
+            cur = self.conn.execute(
                 "INSERT INTO tag_actions(at, source, page_id, action, reason, status, error) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (_now(), source, page_id, action, reason, status, error),
             )
-            if status != "ok":
+            if status == "ok":
+                self._set_tag_state(source, page_id, action, reason, tagged)
+        return int(cur.lastrowid or 0)
+
+    def _set_tag_state(
+        self, source: str, page_id: str, action: str, reason: str, tagged: bool | None = None
+    ) -> None:
+        if action == "tag" or (action == "verify" and tagged):
+            if action == "verify":  # keep the reason the page was tagged for
+                row = self.conn.execute(
+                    "SELECT reason FROM tag_actions WHERE source = ? AND page_id = ? "
+                    "AND action = 'tag' ORDER BY id DESC LIMIT 1",
+                    (source, page_id),
+                ).fetchone()
+                reason = row[0] if row else reason
+            self.conn.execute(
+                "INSERT OR REPLACE INTO tags(source, page_id, tagged_at, reason) "
+                "VALUES (?, ?, ?, ?)",
+                (source, page_id, _now(), reason),
+            )
+        elif action in ("untag", "verify"):
+            self.conn.execute(
+                "DELETE FROM tags WHERE source = ? AND page_id = ?", (source, page_id)
+            )
+
+    def finish_tag_action(self, action_id: int, status: str, error: str | None = None) -> None:
+        """Close a `started` attempt with its outcome; on `ok` update the `tags`
+        state in the same transaction."""
+        with self.conn:
+            row = self.conn.execute(
+                "SELECT source, page_id, action, reason FROM tag_actions WHERE id = ?",
+                (action_id,),
+            ).fetchone()
+            if row is None:
                 return
-            if action == "tag":
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO tags(source, page_id, tagged_at, reason) "
-                    "VALUES (?, ?, ?, ?)",
-                    (source, page_id, _now(), reason),
-                )
-            elif action == "untag":
-                self.conn.execute(
-                    "DELETE FROM tags WHERE source = ? AND page_id = ?", (source, page_id)
-                )
+            self.conn.execute(
+                "UPDATE tag_actions SET at = ?, status = ?, error = ? WHERE id = ?",
+                (_now(), status, error, action_id),
+            )
+            if status == "ok":
+                self._set_tag_state(row[0], row[1], row[2], row[3])
+
+    def interrupt_tag_actions(self) -> int:
+        """Attempts left `started` by a run that died before the wiki answered
+        become `unknown`; call it while holding the store's lock."""
+        with self.conn:
+            cur = self.conn.execute(
+                "UPDATE tag_actions SET status = 'unknown', error = ? WHERE status = 'started'",
+                ("interrupted: the run ended before the wiki answered",),
+            )
+        return int(cur.rowcount or 0)
+
+    def unsettled_tags(self, source: str) -> dict[str, dict[str, Any]]:
+        """page_id -> the last attempt, for pages whose last attempt that may have
+        changed something (failed ones changed nothing) has an unknown outcome:
+        the wiki must be read before stale believes either way."""
+        cols = ("page_id", "action", "reason", "status", "error")
+        rows = self.conn.execute(
+            "SELECT t.page_id, t.action, t.reason, t.status, t.error FROM tag_actions t "
+            "WHERE t.source = ? AND t.status IN ('unknown', 'started') AND t.id = ("
+            "SELECT max(u.id) FROM tag_actions u WHERE u.source = t.source "
+            "AND u.page_id = t.page_id AND u.status != 'failed')",
+            (source,),
+        )
+        return {r[0]: dict(zip(cols, r, strict=True)) for r in rows}
 
     def tagged(self, source: str) -> dict[str, str]:
         """page_id -> reason of the pages of `source` that stale has tagged."""
