@@ -28,8 +28,11 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from connectors.base import ConnectorError, PageNotFound
-from connectors.http import HttpClient, HttpError, NotFoundError, redact
+from connectors.http import BodyTooLarge, HttpClient, HttpError, NotFoundError, redact
 from stale.model import Page, content_hash
+
+MAX_PAGE_BYTES = 2_000_000  # the default of [limits] max_page_bytes
+HTML_FACTOR = 4  # an HTML answer may be this many times max_page_bytes (markup, navigation)
 
 DROP = ("nav", "header", "footer", "aside", "script", "style", "noscript", "template")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -94,6 +97,7 @@ class HtmlSiteConnector:
         self.max_pages = max_pages
         self.cache_path = cache or Path(".stale") / f"htmlsite-{name}.json"
         self.http = HttpClient(name, timeout=timeout, concurrency=concurrency)
+        self.max_page_bytes = MAX_PAGE_BYTES
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
         self.not_modified = 0  # 304s in the last crawl (for tests and summaries)
 
@@ -215,6 +219,34 @@ class HtmlSiteConnector:
                 out.append(loc.get_text(strip=True))
         return out
 
+    @property
+    def max_page_bytes(self) -> int:
+        """`[limits] max_page_bytes` (set by the scan). An HTML answer longer than
+        HTML_FACTOR times it is not read further: the page comes back with its
+        body cut there (not parsed), and the scan reports it `unknown`."""
+        return self._max_page_bytes
+
+    @max_page_bytes.setter
+    def max_page_bytes(self, value: int) -> None:
+        self._max_page_bytes = value
+        self.http.max_body_bytes = HTML_FACTOR * value
+
+    def _too_large(self, url: str, head: bytes) -> Page:
+        body = head.decode("utf-8", "replace")
+        pid = self.page_id(url)
+        cap = HTML_FACTOR * self.max_page_bytes
+        note = f"over {cap} bytes of HTML, over [limits] max_page_bytes ({self.max_page_bytes})"
+        return Page(
+            source=self.name,
+            page_id=pid,
+            url=url,
+            title=pid,
+            body=body,
+            content_type="html",
+            properties=(("bytes", str(len(head))), ("too_large", note)),
+            content_hash=content_hash(body, pid),
+        )
+
     def _fetch(self, url: str, cache: dict[str, dict[str, Any]]) -> tuple[Page | None, list[str]]:
         """(page or None, links on it) for one URL, conditionally when cached."""
         from bs4 import BeautifulSoup
@@ -226,7 +258,11 @@ class HtmlSiteConnector:
                 headers["If-None-Match"] = entry["etag"]
             if entry.get("last_modified"):
                 headers["If-Modified-Since"] = entry["last_modified"]
-        resp = self.http.get(url, headers=headers, ok=(200, 304))
+        try:
+            resp = self.http.get(url, headers=headers, ok=(200, 304))
+        except BodyTooLarge as e:
+            cache.pop(url, None)
+            return self._too_large(url, e.head), []
         if resp.status == 304 and entry:
             self.not_modified += 1
             return self._page(url, entry), list(entry.get("links", []))

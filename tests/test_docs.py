@@ -9,7 +9,7 @@ import typer.main
 
 from stale import plugins
 from stale.cli import app
-from stale.config import JudgeConfig
+from stale.config import JudgeConfig, LimitsConfig
 from stale.model import HINT_KINDS, ClaimKind
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +45,9 @@ def test_every_setting_is_in_docs_configuration() -> None:
     text = (DOCS / "configuration.md").read_text()
     for key in vars(JudgeConfig()):
         assert f"`{key}`" in text, key
+    limits = text.split("## `[limits]`", 1)[1].split("\n## ", 1)[0]
+    for key in vars(LimitsConfig()):
+        assert f"| `{key}` |" in limits, f"[limits] {key} is not in docs/configuration.md"
     for key in (
         "store",
         "name",

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
-from collections import defaultdict
+import stat
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from stale.codebase.cfgextract import (
     extract_dotenv,
@@ -48,21 +49,17 @@ from stale.codebase.textextract import (
     extract_version_file,
     is_shell_shebang,
 )
+from stale.config import DEFAULT_SKIP_GLOBS, LimitsConfig
 
-if TYPE_CHECKING:
-    from stale.config import LimitsConfig
-
-MAX_FILE_BYTES = 1024 * 1024
+MAX_FILE_BYTES = 1024 * 1024  # the default of [limits] max_file_bytes
 BINARY_SNIFF = 8192
-SKIP_DIRS = frozenset(
+#: Folders never indexed, whatever `[limits]` says: version control, virtual
+#: environments and tool caches.
+ALWAYS_SKIP_DIRS = frozenset(
     {
         ".git",
-        "node_modules",
         ".venv",
         "venv",
-        "vendor",
-        "dist",
-        "build",
         "__pycache__",
         ".mypy_cache",
         ".pytest_cache",
@@ -70,6 +67,11 @@ SKIP_DIRS = frozenset(
         ".tox",
     }
 )
+#: ALWAYS_SKIP_DIRS and the vendored/built folders of the default skip globs.
+SKIP_DIRS = ALWAYS_SKIP_DIRS | frozenset({"node_modules", "vendor", "dist", "build"})
+#: Skip lines recorded per glob; the rest are counted in one summary line.
+MAX_SKIP_RECORDS = 200
+SYMLINK_HOPS = 40
 _VERSION_FILES = frozenset(
     {
         ".python-version",
@@ -132,8 +134,285 @@ def _needs_content(path: str, files: set[str]) -> bool:
     return "." not in base  # may be a script with a shebang
 
 
-def _in_skipped_dir(path: str) -> bool:
-    return any(part in SKIP_DIRS for part in path.split("/")[:-1])
+def _in_skipped_dir(path: str, dirs: frozenset[str] = SKIP_DIRS) -> bool:
+    return any(part in dirs for part in path.split("/")[:-1])
+
+
+# ------------------------------------------------------------ skip globs
+#
+# A glob is matched against the repository-relative POSIX path: `*` and `?` never
+# cross a `/`, `[...]` is a character class, `**` as a whole segment is any number
+# of folders (none included). A glob without a `/` matches at any depth (like
+# .gitignore); a glob that matches a folder skips everything under it. Matching
+# is the two-pointer wildcard walk at both levels (segments over folders, then
+# characters within a segment): O(len(path) * len(glob)), no backtracking blow-up
+# whatever the path.
+
+_STAR = "**"  # `*` within a segment, or a `**` segment (never a one-character token)
+
+
+def _wild(pat: Sequence[object], items: Sequence[str], one: Callable[[object, str], bool]) -> bool:
+    p = i = 0
+    star_p, star_i = -1, 0
+    n, m = len(items), len(pat)
+    while i < n:
+        if p < m and pat[p] == _STAR:
+            star_p, star_i = p, i
+            p += 1
+        elif p < m and one(pat[p], items[i]):
+            p += 1
+            i += 1
+        elif star_p >= 0:
+            p = star_p + 1
+            star_i += 1
+            i = star_i
+        else:
+            return False
+    while p < m and pat[p] == _STAR:
+        p += 1
+    return p == m
+
+
+def _char_tokens(seg: str) -> list[object]:
+    """A segment as tokens: a character, `?` (any one), a class, or _STAR."""
+    out: list[object] = []
+    i = 0
+    while i < len(seg):
+        c = seg[i]
+        i += 1
+        if c == "*":
+            if not out or out[-1] != _STAR:
+                out.append(_STAR)
+        elif c == "?":
+            out.append(("?",))
+        elif c == "[":
+            j = i + 1 if seg[i : i + 1] in ("!", "^") else i
+            end = seg.find("]", j + 1)  # a "]" right after "[" is a member
+            if end < 0:
+                out.append("[")
+                continue
+            body = seg[j:end]
+            ranges: list[tuple[str, str]] = []
+            k = 0
+            while k < len(body):
+                if k + 2 < len(body) and body[k + 1] == "-":
+                    ranges.append((body[k], body[k + 2]))
+                    k += 3
+                else:
+                    ranges.append((body[k], body[k]))
+                    k += 1
+            out.append(("[", j > i, tuple(ranges)))
+            i = end + 1
+        else:
+            out.append(c)
+    return out
+
+
+def _char_one(tok: object, ch: str) -> bool:
+    if isinstance(tok, str):
+        return tok == ch
+    assert isinstance(tok, tuple)
+    if tok[0] == "?":
+        return True
+    _, negate, ranges = tok
+    hit = any(lo <= ch <= hi for lo, hi in ranges)
+    return hit != negate
+
+
+def _seg_one(tok: object, name: str) -> bool:
+    assert isinstance(tok, tuple)
+    literal, tokens = tok
+    if literal is not None:
+        return bool(name == literal)
+    return _wild(tokens, name, _char_one)
+
+
+class SkipGlobs:
+    """Compiled `[limits]` skip globs; `match(path)` -> what is skipped and why.
+
+    Folders are matched incrementally: each glob is a small automaton over path
+    segments whose state set (a bit mask) is kept per folder, so a folder costs
+    one step from its parent's state, whatever its depth."""
+
+    def __init__(self, globs: Sequence[str]) -> None:
+        self.globs = tuple(globs)
+        # (glob, segment tokens, folders only): a trailing `/**` matches only
+        # what is under a folder the rest of the glob names
+        self._compiled: list[tuple[str, list[object], bool]] = []
+        for g in self.globs:
+            pat = g.strip()
+            if not pat:
+                continue
+            if "/" not in pat.rstrip("/"):
+                pat = "**/" + pat
+            pat = pat.lstrip("/").rstrip("/")
+            segs = [s for s in pat.split("/") if s not in ("", ".")]
+            under = len(segs) > 1 and segs[-1] == "**"
+            if under:
+                segs = segs[:-1]
+            toks: list[object] = []
+            for s in segs:
+                if s == "**":
+                    if not toks or toks[-1] != _STAR:
+                        toks.append(_STAR)
+                    continue
+                ctoks = _char_tokens(s)
+                literal = s if all(t != _STAR and isinstance(t, str) for t in ctoks) else None
+                toks.append((literal, ctoks))
+            self._compiled.append((g, toks, under))
+        self._start = tuple(self._closure(toks, 1) for _, toks, _ in self._compiled)
+        # folder -> (automaton states per glob, (topmost skipped folder, glob) or None)
+        self._dirs: dict[str, tuple[tuple[int, ...], tuple[str, str] | None]] = {
+            "": (self._start, None)
+        }
+
+    def __bool__(self) -> bool:
+        return bool(self._compiled)
+
+    @staticmethod
+    def _closure(toks: Sequence[object], states: int) -> int:
+        for p, t in enumerate(toks):  # a `**` may match no folder at all
+            if t == _STAR and states >> p & 1:
+                states |= 1 << (p + 1)
+        return states
+
+    def _step(self, states: tuple[int, ...], name: str) -> tuple[int, ...]:
+        out = []
+        for (_, toks, _), st in zip(self._compiled, states, strict=True):
+            nxt = 0
+            for p, t in enumerate(toks):
+                if not st >> p & 1:
+                    continue
+                if t == _STAR:
+                    nxt |= 1 << p
+                elif _seg_one(t, name):
+                    nxt |= 1 << (p + 1)
+            out.append(self._closure(toks, nxt))
+        return tuple(out)
+
+    def _accepted(self, states: tuple[int, ...], is_dir: bool) -> str | None:
+        for (g, toks, under), st in zip(self._compiled, states, strict=True):
+            if (is_dir or not under) and st >> len(toks) & 1:
+                return g
+        return None
+
+    def _dir(self, d: str) -> tuple[tuple[int, ...], tuple[str, str] | None]:
+        if d in self._dirs:
+            return self._dirs[d]
+        todo: list[str] = []  # folders from `d` up to the first one already known
+        cur = d
+        while cur not in self._dirs:
+            todo.append(cur)
+            cut = cur.rfind("/")
+            cur = cur[:cut] if cut > 0 else ""
+        states, hit = self._dirs[cur]
+        for folder in reversed(todo):
+            states = self._step(states, folder[folder.rfind("/") + 1 :])
+            if hit is None:
+                g = self._accepted(states, True)
+                hit = (folder, g) if g is not None else None
+            self._dirs[folder] = (states, hit)
+        return states, hit
+
+    def dir_match(self, d: str) -> tuple[str, str] | None:
+        """(the topmost skipped folder, the glob) when folder `d` is skipped."""
+        if not d or not self._compiled:
+            return None
+        return self._dir(d)[1]
+
+    def match(self, path: str) -> tuple[str, str] | None:
+        """(what is skipped: the path or its topmost skipped folder, the glob)."""
+        if not self._compiled:
+            return None
+        cut = path.rfind("/")
+        states, hit = self._dir(path[:cut] if cut > 0 else "")
+        if hit is not None:
+            return hit
+        g = self._accepted(self._step(states, path[cut + 1 :]), False)
+        return (path, g) if g is not None else None
+
+
+@functools.lru_cache(maxsize=16)
+def skip_globs(globs: tuple[str, ...]) -> SkipGlobs:
+    """The compiled matcher for a tuple of globs (one per distinct `[limits]`)."""
+    return SkipGlobs(globs)
+
+
+class _SkipLog:
+    """Records what the skip globs and the symlink policy leave out: one line
+    per skipped folder (never one per file under it) and at most
+    MAX_SKIP_RECORDS lines per glob, then one line with the count."""
+
+    def __init__(self, sink: FactSink) -> None:
+        self.sink = sink
+        self.seen: set[str] = set()
+        self.counts: dict[str, int] = defaultdict(int)
+
+    def glob(self, path: str, hit: tuple[str, str]) -> None:
+        what, glob = hit
+        if what in self.seen:
+            return
+        self.seen.add(what)
+        self.counts[glob] += 1
+        if self.counts[glob] <= MAX_SKIP_RECORDS:
+            shown = what if what == path else what + "/"
+            self.sink.skip(shown, f"skipped by the [limits] skip glob {glob}")
+
+    def finish(self) -> None:
+        for glob, n in self.counts.items():
+            if n > MAX_SKIP_RECORDS:
+                more = n - MAX_SKIP_RECORDS
+                self.sink.skip(glob, f"and {more} more paths skipped by this [limits] skip glob")
+
+
+def _tree_link_inside(link: str, targets: dict[str, str]) -> bool:
+    """Whether the committed symlink `link` (targets: link path -> target, for
+    every symlink in the tree) resolves inside the repository, following links
+    on the way as the OS would; an absolute target, a `..` above the root, or
+    more than SYMLINK_HOPS links leave it. Pure path arithmetic: nothing is read."""
+    cur = link.split("/")[:-1]
+    queue: deque[str] = deque()
+    target = targets[link]
+    hops = 0
+    while True:
+        if not target or target.startswith("/") or len(target) > 4096:
+            return False
+        queue.extendleft(reversed(target.split("/")))
+        while queue:
+            part = queue.popleft()
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not cur:
+                    return False
+                cur.pop()
+                continue
+            cur.append(part)
+            here = "/".join(cur)
+            if here in targets:
+                hops += 1
+                if hops > SYMLINK_HOPS:
+                    return False
+                cur.pop()
+                target = targets[here]
+                break
+        else:
+            return True
+
+
+def _read_capped(path: Path, cap: int) -> bytes | None:
+    """The file's bytes, or None when it is over `cap` (read no further).
+    Never follows a symlink swapped in since it was listed."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(cap + 1)
+    finally:
+        os.close(fd)
+    return None if len(data) > cap else data
 
 
 @dataclass
@@ -162,9 +441,13 @@ class CodeIndex:
     history: GitHistory | None = None
     _basenames: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _grep_cache: dict[str, list[tuple[Location, str]]] = field(default_factory=dict, repr=False)
-    _config_cache: dict[str, tuple[tuple[KeyValue, ...], tuple[KeyValue, ...]]] = field(
-        default_factory=dict, repr=False
+    # the [limits] it was built with, for grep (plain strings and ints: picklable)
+    _skip_globs: tuple[str, ...] = field(default=DEFAULT_SKIP_GLOBS, repr=False)
+    _max_file_bytes: int = field(default=MAX_FILE_BYTES, repr=False)
+    _config_by_suffix: dict[tuple[str, ...], list[KeyValue]] | None = field(
+        default=None, repr=False
     )
+    _modules_by_leaf: dict[str, list[str]] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------ paths
 
@@ -202,7 +485,16 @@ class CodeIndex:
     def find_module(self, dotted: str) -> str | None:
         if dotted in self.modules:
             return self.modules[dotted]
-        hits = [p for m, p in self.modules.items() if m.endswith("." + dotted)]
+        if self._modules_by_leaf is None:
+            self._modules_by_leaf = {}
+            for m in self.modules:
+                self._modules_by_leaf.setdefault(m.rsplit(".", 1)[-1], []).append(m)
+        tail = "." + dotted
+        hits = [
+            self.modules[m]
+            for m in self._modules_by_leaf.get(dotted.rsplit(".", 1)[-1], [])
+            if m.endswith(tail)
+        ]
         return hits[0] if len(hits) == 1 else None
 
     def find_programs(self, context: str) -> list[str]:
@@ -250,25 +542,37 @@ class CodeIndex:
     def find_env(self, name: str) -> list[EnvVar]:
         return self.env.get(name, [])
 
-    def find_config(self, key: str) -> tuple[list[KeyValue], list[KeyValue]]:
-        """(matches on the full dotted key as a suffix, matches on the leaf only)."""
-        parts = key_parts(key)
+    def find_config(
+        self, key: str, *, with_leaf: bool = True
+    ) -> tuple[list[KeyValue], list[KeyValue]]:
+        """(matches on the full dotted key as a suffix, matches on the leaf only).
+        The leaf-only list can hold every `pool_size` of a monorepo: pass
+        `with_leaf=False` when only the full matches are wanted."""
+        parts = key_tuple(key)
         if not parts:
             return [], []
-        memo = self._config_cache.get(key)
-        if memo is not None:
-            return list(memo[0]), list(memo[1])
-        full: list[KeyValue] = []
-        leaf: list[KeyValue] = []
         n = len(parts)
-        for kv in self.config.get(parts[-1], []):
-            kp = key_tuple(kv.key)
-            if kp[-n:] == tuple(parts):
-                full.append(kv)
-            else:
-                leaf.append(kv)
-        if len(self._config_cache) < 50_000:
-            self._config_cache[key] = (tuple(full), tuple(leaf))
+        if n == 1:
+            full = list(self.config.get(parts[-1], []))
+        else:
+            # by the last two parts, so a unique `billing.pool_size` is not compared
+            # with the thousands of other `*.pool_size`
+            if self._config_by_suffix is None:
+                self._config_by_suffix = {}
+                for kvs in self.config.values():
+                    for kv in kvs:
+                        kt = key_tuple(kv.key)
+                        if len(kt) >= 2:
+                            self._config_by_suffix.setdefault(kt[-2:], []).append(kv)
+            full = [
+                kv
+                for kv in self._config_by_suffix.get(parts[-2:], [])
+                if key_tuple(kv.key)[-n:] == parts
+            ]
+        if not with_leaf:
+            return full, []
+        matched = {id(kv) for kv in full}
+        leaf = [kv for kv in self.config.get(parts[-1], []) if id(kv) not in matched]
         return full, leaf
 
     def find_versions(self, name: str) -> list[VersionPin]:
@@ -276,6 +580,12 @@ class CodeIndex:
 
     def find_commands(self, tool: str, name: str) -> list[CommandDef]:
         return self.commands.get((tool, name), [])
+
+    def _vendored(self, path: str) -> bool:
+        """Left out of the index: a tool folder or a `[limits]` skip glob."""
+        return _in_skipped_dir(path, ALWAYS_SKIP_DIRS) or (
+            skip_globs(tuple(self._skip_globs)).match(path) is not None
+        )
 
     def grep(self, token: str, code_only: bool = True) -> list[tuple[Location, str]]:
         """Where `token` occurs as a whole token at HEAD (docs excluded by default)."""
@@ -293,20 +603,20 @@ class CodeIndex:
                 text = parts[2]
                 if not parts[1].isdigit() or not has_token(text, token):
                     continue
-                if code_only and (is_doc_path(path) or _in_skipped_dir(path)):
+                if code_only and (is_doc_path(path) or self._vendored(path)):
                     continue
                 hits.append((self.loc(path, int(parts[1])), text.strip()))
         else:
             for path in sorted(self.files):
-                if code_only and (is_doc_path(path) or _in_skipped_dir(path)):
+                if code_only and (is_doc_path(path) or self._vendored(path)):
                     continue
                 try:
-                    fp = self.root / path
-                    if fp.is_symlink() or fp.stat().st_size > MAX_FILE_BYTES:
-                        continue
-                    data = fp.read_bytes()
+                    capped = _read_capped(self.root / path, self._max_file_bytes)
                 except OSError:
                     continue
+                if capped is None:
+                    continue
+                data = capped
                 if b"\0" in data[:BINARY_SNIFF] or token.encode() not in data:
                     continue
                 for i, ln in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
@@ -413,12 +723,21 @@ def _git_head(path: Path) -> str | None:
     return out.strip() if out and out.strip() else None
 
 
-def _walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
+def _walk(
+    root: Path, prune: Callable[[str], bool] | None = None
+) -> Iterator[tuple[str, os.stat_result]]:
+    """(relative path, lstat) of every file under `root`, sorted; folders in
+    SKIP_DIRS (or, given `prune`, those it names by relative path) are not
+    entered, and a symlink to a folder never is."""
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         rel_dir = Path(dirpath).relative_to(root).as_posix()
+        base = "" if rel_dir == "." else rel_dir + "/"
+        if prune is None:
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        else:
+            dirnames[:] = sorted(d for d in dirnames if not prune(base + d))
         for fn in sorted(filenames):
-            rel = fn if rel_dir == "." else f"{rel_dir}/{fn}"
+            rel = base + fn
             try:
                 st = os.lstat(os.path.join(dirpath, fn))
             except OSError:
@@ -451,27 +770,61 @@ def repo_fingerprint(path: Path) -> str:
 
 def build_index(name: str, path: Path, limits: LimitsConfig | None = None) -> CodeIndex:
     """Index one repository: the committed tree at HEAD for a git repository, the
-    files on disk otherwise. Never raises for a file it cannot read or parse."""
+    files on disk otherwise. Never raises for a file it cannot read or parse.
+
+    `limits` (default: LimitsConfig()) bounds what is read: files over
+    `max_file_bytes` and files matching the skip globs are listed but not read;
+    a symlink is never read through, and one that leaves the repository (or any
+    symlink, with `symlinks = "never"`) is not even listed. Each is recorded in
+    `skipped` with the reason."""
+    limits = limits or LimitsConfig()
+    cap = limits.max_file_bytes
+    globs = skip_globs(tuple(limits.skip_globs))
     root = _check_dir(Path(path)).resolve()
     head = _git_head(root)
     sink = FactSink(name)
+    log = _SkipLog(sink)
     files: set[str] = set()
     to_read: list[tuple[str, str]] = []  # (path, blob sha) for git
+    never = limits.symlinks == "never"
+    too_large = "too large ({} bytes, over [limits] max_file_bytes = {})"
+    leaves = "symlink leaves the repository; not followed"
+    no_links = 'symlink not followed ([limits] symlinks = "never")'
     if head:
         entries = ls_tree(root, head)
         if entries is None:
             raise CodebaseError(f"cannot list the tree of {root} at {head[:10]}; run git fsck")
+        links: dict[str, str] = {}  # symlink path -> blob sha
         for e in entries:
             if e.kind != "blob":
                 continue
-            files.add(e.path)
+            if e.mode == "120000":
+                links[e.path] = e.sha
+            else:
+                files.add(e.path)
+        if links and never:
+            for p in sorted(links):
+                sink.skip(p, no_links)
+        elif links:
+            targets: dict[str, str] = {}
+            for p, data in zip(links, cat_blobs(root, list(links.values())), strict=False):
+                targets[p] = "" if data is None else data.decode("utf-8", "surrogateescape")
+            for p in sorted(targets):
+                if _tree_link_inside(p, targets):
+                    files.add(p)  # the link exists; it is never read through
+                else:
+                    sink.skip(p, leaves)
         for e in entries:
-            if e.kind != "blob" or e.mode == "120000" or _in_skipped_dir(e.path):
+            if e.kind != "blob" or e.mode == "120000" or _in_skipped_dir(e.path, ALWAYS_SKIP_DIRS):
+                continue
+            hit = globs.match(e.path) if globs else None
+            if hit is not None:
+                log.glob(e.path, hit)
                 continue
             if not _needs_content(e.path, files):
                 continue
-            if e.size is not None and e.size > MAX_FILE_BYTES:
-                sink.skip(e.path, f"too large ({e.size} bytes)")
+            if e.size is not None and e.size > cap:
+                sink.skip(e.path, too_large.format(e.size, cap))
                 continue
             to_read.append((e.path, e.sha))
         for (p, _sha), data in zip(
@@ -480,30 +833,66 @@ def build_index(name: str, path: Path, limits: LimitsConfig | None = None) -> Co
             if data is None:
                 sink.skip(p, "unreadable blob")
                 continue
+            if len(data) > cap:
+                sink.skip(p, too_large.format(len(data), cap))
+                continue
             _extract_one(p, data, sink, files)
         index = CodeIndex(name=name, root=root, head=head, is_git=True, files=files)
         index.history = GitHistory(root, lambda: index.files)
     else:
+
+        def prune(rel_dir: str) -> bool:
+            if rel_dir.rsplit("/", 1)[-1] in ALWAYS_SKIP_DIRS:
+                return True
+            hit = globs.dir_match(rel_dir) if globs else None
+            if hit is not None:
+                log.glob(rel_dir + "/", hit)
+            return hit is not None
+
         h = hashlib.sha1()
-        stats: list[tuple[str, os.stat_result]] = []
-        for rel, st in _walk(root):
+        regular: list[tuple[str, os.stat_result]] = []
+        for rel, st in _walk(root, prune):
             h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
-            files.add(rel)
-            stats.append((rel, st))
-        for rel, st in stats:
-            if os.path.islink(root / rel) or not _needs_content(rel, files):
+            if stat.S_ISLNK(st.st_mode):
+                if never:
+                    sink.skip(rel, no_links)
+                    continue
+                try:
+                    Path(os.path.realpath(root / rel)).relative_to(root)
+                except (ValueError, OSError):
+                    sink.skip(rel, leaves)
+                    continue
+                files.add(rel)  # the link exists; it is never read through
                 continue
-            if st.st_size > MAX_FILE_BYTES:
-                sink.skip(rel, f"too large ({st.st_size} bytes)")
+            if not stat.S_ISREG(st.st_mode):
+                sink.skip(rel, "not a regular file")
+                continue
+            files.add(rel)
+            hit = globs.match(rel) if globs else None
+            if hit is not None:
+                log.glob(rel, hit)
+                continue
+            regular.append((rel, st))
+        for rel, st in regular:
+            if not _needs_content(rel, files):
+                continue
+            if st.st_size > cap:
+                sink.skip(rel, too_large.format(st.st_size, cap))
                 continue
             try:
-                data = (root / rel).read_bytes()
+                data = _read_capped(root / rel, cap)
             except OSError as exc:
                 sink.skip(rel, f"unreadable: {exc.strerror or exc}")
+                continue
+            if data is None:
+                sink.skip(rel, too_large.format(f"over {cap}", cap))
                 continue
             _extract_one(rel, data, sink, files)
         index = CodeIndex(name=name, root=root, head="dir:" + h.hexdigest(), is_git=False)
         index.files = files
+    log.finish()
+    index._skip_globs = tuple(limits.skip_globs)
+    index._max_file_bytes = cap
     for f in files:
         parts = f.split("/")
         for i in range(1, len(parts)):
@@ -560,7 +949,7 @@ class Codebase:
 
     def find_config(self, key: str) -> list[KeyValue]:
         """Keys matching `key` as a dotted suffix (leaf-only matches excluded)."""
-        return [kv for r in self.repos for kv in r.find_config(key)[0]]
+        return [kv for r in self.repos for kv in r.find_config(key, with_leaf=False)[0]]
 
     def find_versions(self, name: str) -> list[VersionPin]:
         return [p for r in self.repos for p in r.find_versions(name)]
