@@ -77,6 +77,15 @@ class NotFoundError(HttpError):
     """404 from the server."""
 
 
+class BodyTooLarge(HttpError):
+    """An answer longer than the client's `max_body_bytes` (set from `[limits]
+    max_page_bytes`); `head` holds its first max_body_bytes + 1 bytes."""
+
+    def __init__(self, message: str, *, url: str = "", head: bytes = b"") -> None:
+        super().__init__(message, url=url)
+        self.head = head
+
+
 def user_agent() -> str:
     from stale import __version__
 
@@ -190,6 +199,7 @@ class HttpClient:
         self._ssl = ssl.create_default_context() if verify_tls else ssl._create_unverified_context()
         self.requests_sent = 0  # for tests and `stale sources`
         self.waited = 0.0  # seconds slept before retries
+        self.max_body_bytes: int | None = None  # a longer answer raises BodyTooLarge
 
     def __repr__(self) -> str:  # never show headers: they hold credentials
         return f"HttpClient(source={self.source!r})"
@@ -232,6 +242,24 @@ class HttpClient:
                     c.close()
             self._pool.clear()
 
+    def _read_body(
+        self, resp: http.client.HTTPResponse, conn: http.client.HTTPConnection, url: str
+    ) -> bytes:
+        """The answer's body, reading no more than max_body_bytes + 1 bytes."""
+        cap = self.max_body_bytes
+        if cap is None:
+            return resp.read()
+        data = resp.read(cap + 1)  # short only at the end of the body
+        if len(data) <= cap:
+            return data
+        conn.close()
+        raise BodyTooLarge(
+            f"source {self.source}: {redact(url)} answered more than {cap} bytes, over the "
+            "size [limits] max_page_bytes allows; raise the limit or leave the page out",
+            url=redact(url),
+            head=data,
+        )
+
     # -- requests -----------------------------------------------------------------
 
     def _send_once(
@@ -251,7 +279,7 @@ class HttpClient:
             try:
                 conn.request(method, target, body=body, headers=all_headers)
                 resp = conn.getresponse()
-                data = resp.read()
+                data = self._read_body(resp, conn, url)
             except (http.client.HTTPException, OSError) as e:
                 conn.close()
                 if reused and attempt == 0 and not isinstance(e, TimeoutError):

@@ -13,6 +13,17 @@ file name. A date the page states ("Last updated: 3 March 2023", Confluence's
 "last modified by Jane on Mar 03, 2023", `<meta name="last-modified">`) is its
 `last_updated` property and its last-modified date: an export's file date is
 when it was exported, not when it was edited.
+
+`path` may also be an export archive (.zip, .tar, .tar.gz/.tgz, .tar.bz2,
+.tar.xz): it is unpacked safely (stale/archive.py, within `[limits]
+max_archive_bytes` and `max_archive_members`) once per archive content into
+$XDG_CACHE_HOME/stale/exports/<sha256>, and page ids are paths inside it.
+
+Limits the scan sets (attributes): `max_page_bytes` (a larger file is delivered
+with its body cut just past the limit, which the scan reports as `unknown`),
+`follow_symlinks_inside` (a symlinked file or folder whose real path stays in
+the wiki root is read once, under one id; one that leaves the root never is;
+False: no symlink at all), `max_archive_bytes`, `max_archive_members`.
 """
 
 from __future__ import annotations
@@ -30,12 +41,15 @@ from urllib.parse import unquote, urlparse
 import yaml
 
 from connectors.base import ConnectorError, PageNotFound
+from stale.archive import ArchiveError, cached_extract, is_archive
 from stale.model import Page, Verdict, content_hash
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown")
 HTML_SUFFIXES = (".html", ".htm")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".stale"}
-MAX_PAGE_BYTES = 2_000_000
+MAX_PAGE_BYTES = 2_000_000  # the default of [limits] max_page_bytes
+MAX_ARCHIVE_BYTES = 512 * 1024 * 1024  # the default of [limits] max_archive_bytes
+MAX_ARCHIVE_MEMBERS = 100_000  # the default of [limits] max_archive_members
 _GIT_TIMEOUT = 60
 
 
@@ -241,7 +255,7 @@ class MarkdownFolderConnector:
 
     type_name = "markdown"
     options_help: Mapping[str, str] = {
-        "path": "folder holding the .md files (required)",
+        "path": "folder holding the .md files, or an export archive (.zip, .tar.gz, …) (required)",
         "url_base": "URL prefix a page id is appended to, e.g. https://git.example.com/wiki/blob/main/",
         "include_hidden": "also read files in folders starting with '.' (default false)",
         "html": "also read .html/.htm files, e.g. Confluence exports (default true)",
@@ -268,6 +282,12 @@ class MarkdownFolderConnector:
         self.tag_field = tag_field
         self.tag_banner = tag_banner
         self._git_dates: dict[str, tuple[datetime, str]] | None = None
+        # [limits], set by the scan (stale.scan.make_connector)
+        self.max_page_bytes = MAX_PAGE_BYTES
+        self.follow_symlinks_inside = True
+        self.max_archive_bytes = MAX_ARCHIVE_BYTES
+        self.max_archive_members = MAX_ARCHIVE_MEMBERS
+        self._unpacked: Path | None = None
 
     @classmethod
     def from_config(cls, name: str, options: Mapping[str, Any]) -> MarkdownFolderConnector:
@@ -303,6 +323,11 @@ class MarkdownFolderConnector:
             )
         if banner is not None and ("\n" in banner or not banner.strip()):
             raise MarkdownConfigError(f"sources.{name}.tagging.banner: must be one non-empty line")
+        if tcfg.enabled and is_archive(options["path"]) and not Path(options["path"]).is_dir():
+            raise MarkdownConfigError(
+                f"sources.{name}.tagging.enabled: an export archive cannot be written back; "
+                "turn tagging off for this source"
+            )
         return cls(
             name,
             Path(options["path"]),
@@ -335,31 +360,104 @@ class MarkdownFolderConnector:
 
     # -- reading ------------------------------------------------------------------
 
+    @property
+    def is_archive(self) -> bool:
+        return is_archive(self.root) and not self.root.is_dir()
+
     def _check_root(self) -> Path:
         root = self.root
         if not root.exists():
             raise ConnectorError(f"source {self.name}: folder {root} does not exist; fix its path")
+        if self.is_archive:
+            return self._unpack()
         if not root.is_dir():
-            raise ConnectorError(f"source {self.name}: {root} is not a folder; fix its path")
+            raise ConnectorError(
+                f"source {self.name}: {root} is not a folder or an export archive; fix its path"
+            )
         return root.resolve()
 
+    def _unpack(self) -> Path:
+        """The folder the export archive is unpacked in (once per content)."""
+        if self._unpacked is None or not self._unpacked.is_dir():
+            try:
+                done = cached_extract(
+                    self.root,
+                    max_bytes=self.max_archive_bytes,
+                    max_members=self.max_archive_members,
+                )
+            except ArchiveError as e:
+                raise ConnectorError(f"source {self.name}: {e}") from None
+            self._unpacked = done.root.resolve()
+            self._git_dates = {}  # an export has no history: its files keep the archive's dates
+        return self._unpacked
+
+    def _skip_dir(self, name: str) -> bool:
+        return name in SKIP_DIRS or (not self.include_hidden and name.startswith("."))
+
+    def _link_target(self, root: Path, path: Path) -> str | None:
+        """The real path of a symlink when it may be followed: it stays in the wiki
+        root and not in a folder the walk skips. None: never follow it."""
+        if not self.follow_symlinks_inside:
+            return None
+        try:
+            real = os.path.realpath(path)
+            rel = Path(real).relative_to(root)
+            folders = rel.parts if os.path.isdir(real) else rel.parts[:-1]
+        except (ValueError, OSError):
+            return None  # Never follow a link that leaves the wiki root.
+        if any(self._skip_dir(part) for part in folders):
+            return None
+        return real
+
     def _files(self, root: Path) -> Iterator[Path]:
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            dirnames[:] = sorted(
-                d
-                for d in dirnames
-                if d not in SKIP_DIRS and (self.include_hidden or not d.startswith("."))
-            )
-            for fn in sorted(filenames):
-                if fn.lower().endswith(self.suffixes):
-                    p = Path(dirpath) / fn
-                    # Never follow a link that leaves the wiki root.
-                    if p.is_symlink():
-                        try:
-                            p.resolve().relative_to(root)
-                        except ValueError:
-                            continue
-                    yield p
+        """Every page file, sorted by page id. Plain folders are walked first; a
+        symlinked folder or file inside the root is then followed once per real
+        path (no loops), and a file reached both ways keeps its plain id."""
+        found: dict[str, tuple[bool, str, Path]] = {}  # real path -> (via a link, id, path)
+        visited: set[str] = {str(root)}
+        plain: list[Path] = [root]
+        linked: list[tuple[Path, str]] = []  # (folder reached through a link, its real path)
+        while plain or linked:
+            via_link = not plain
+            if plain:
+                here = plain.pop()
+            else:
+                here, real_here = linked.pop()
+                if real_here in visited:
+                    continue  # a loop, or a folder the plain walk (or another link) read
+                visited.add(real_here)
+            try:
+                with os.scandir(here) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries:
+                path = Path(entry.path)
+                try:
+                    is_link = entry.is_symlink()
+                    real = self._link_target(root, path) if is_link else None
+                    if is_link and real is None:
+                        continue
+                    if real is None:
+                        real = os.path.realpath(path) if via_link else str(path)
+                    is_dir = entry.is_dir()
+                    is_file = not is_dir and entry.is_file()
+                except OSError:
+                    continue
+                if is_dir:
+                    if self._skip_dir(entry.name):
+                        continue
+                    if via_link or is_link:
+                        linked.append((path, real))
+                    else:
+                        visited.add(real)
+                        plain.append(path)
+                elif is_file and entry.name.lower().endswith(self.suffixes):
+                    cand = (via_link or is_link, path.relative_to(root).as_posix(), path)
+                    if real not in found or cand[:2] < found[real][:2]:
+                        found[real] = cand
+        for _, _, path in sorted(found.values(), key=lambda c: c[1]):
+            yield path
 
     def _dates(self, root: Path) -> dict[str, tuple[datetime, str]]:
         if self._git_dates is None:
@@ -369,17 +467,45 @@ class MarkdownFolderConnector:
     def url_for(self, page_id: str, path: Path) -> str:
         if self.url_base:
             return self.url_base.rstrip("/") + "/" + page_id
+        if self.is_archive:
+            return f"{self.root.resolve().as_uri()}#{page_id}"
         return path.resolve().as_uri()
+
+    def _read_capped(self, root: Path, path: Path) -> tuple[bytes, int]:
+        """(bytes, size): at most max_page_bytes + 1 bytes are read; a symlink is
+        read only while its real path stays in the root."""
+        if path.is_symlink() and self._link_target(root, path) is None:
+            raise OSError(2, "symlink not followed")
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            raw = fh.read(self.max_page_bytes + 1)
+        return raw, max(size, len(raw))
+
+    def _too_large(self, root: Path, path: Path, page_id: str, raw: bytes, size: int) -> Page:
+        """An over-size page: its body is the first max_page_bytes + 1 bytes, so the
+        scan's own size check reports it `unknown` ([limits] max_page_bytes); the
+        rest is never read or parsed."""
+        text = raw.decode("utf-8", "replace")
+        html = page_id.lower().endswith(HTML_SUFFIXES)
+        note = f"{size} bytes, over [limits] max_page_bytes ({self.max_page_bytes})"
+        return Page(
+            source=self.name,
+            page_id=page_id,
+            url=self.url_for(page_id, path),
+            title=PurePosixPath(page_id).stem,
+            body=text,
+            content_type="html" if html else "markdown",
+            last_modified=datetime.fromtimestamp(path.stat().st_mtime, tz=UTC),
+            properties=(("bytes", str(size)), ("too_large", note)),
+            content_hash=content_hash(text, str(size)),
+        )
 
     def _read(self, root: Path, path: Path) -> Page:
         page_id = path.relative_to(root).as_posix()
         try:
-            size = path.stat().st_size
-            if size > MAX_PAGE_BYTES:
-                raise ConnectorError(
-                    f"{page_id}: {size} bytes is over the {MAX_PAGE_BYTES}-byte page limit"
-                )
-            raw = path.read_bytes()
+            raw, size = self._read_capped(root, path)
+            if size > self.max_page_bytes:
+                return self._too_large(root, path, page_id, raw, size)
         except OSError as e:
             raise ConnectorError(f"{page_id}: cannot read ({e.strerror})") from None
         if page_id.lower().endswith(HTML_SUFFIXES):
@@ -448,6 +574,8 @@ class MarkdownFolderConnector:
         )
 
     def _dirty(self, root: Path, page_id: str) -> bool:
+        if self._unpacked is not None:
+            return False  # an unpacked export is no git checkout
         dirty = getattr(self, "_dirty_set", None)
         if dirty is None:
             out = _git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".")
@@ -471,15 +599,33 @@ class MarkdownFolderConnector:
 
     def owns(self, ref: str) -> str | None:
         """The page id `ref` names: page id, file path, file:// URI or URL under url_base."""
-        root = self.root.resolve()
         if self.url_base and ref.startswith(self.url_base.rstrip("/") + "/"):
             return unquote(ref[len(self.url_base.rstrip("/")) + 1 :].split("#")[0])
+        if self.is_archive:
+            uri = self.root.resolve().as_uri() + "#"
+            if ref.startswith(uri):
+                ref = unquote(ref[len(uri) :])
+            try:
+                root = self._unpack()
+            except ConnectorError:
+                return None
+        else:
+            root = self.root.resolve()
         if ref.startswith("file://"):
             ref = unquote(urlparse(ref).path)
         candidates = [Path(ref)]
         if not Path(ref).is_absolute():
             candidates.append(root / ref)
         for cand in candidates:
+            # the id as written (a page read through an inside symlink keeps the
+            # link's id), then the real path
+            try:
+                lexical = Path(os.path.abspath(cand)).relative_to(root)
+            except ValueError:
+                pass
+            else:
+                if self._page_path_ok(root, lexical):
+                    return lexical.as_posix()
             try:
                 rel = cand.resolve().relative_to(root)
             except (ValueError, OSError):
@@ -487,6 +633,21 @@ class MarkdownFolderConnector:
             if cand.resolve().is_file() and rel.as_posix().lower().endswith(self.suffixes):
                 return rel.as_posix()
         return None
+
+    def _page_path_ok(self, root: Path, rel: Path) -> bool:
+        """Whether root/rel is a page file that may be read: through symlinks
+        only when they stay in the root and the policy follows them."""
+        path = root / rel
+        if not rel.parts or not rel.name.lower().endswith(self.suffixes):
+            return False
+        try:
+            if not path.is_file():
+                return False
+            real = os.path.realpath(path)
+            Path(real).relative_to(root)
+        except (ValueError, OSError):
+            return False
+        return real == str(path) or self.follow_symlinks_inside
 
     def page(self, ref: str) -> Page:
         root = self._check_root()
@@ -504,6 +665,10 @@ class MarkdownFolderConnector:
     _BANNER_MARK = "<!-- stale: ignore -->"
 
     def _writable(self, page: Page) -> Path:
+        if self.is_archive:
+            raise ConnectorError(
+                f"source {self.name}: write-back is not possible for an export archive"
+            )
         root = self._check_root()
         path = (root / page.page_id).resolve()
         try:

@@ -31,6 +31,8 @@ from connectors.http import AuthError, HttpClient, HttpError
 from stale.model import Page, Verdict, content_hash
 
 BATCH = 50  # pages per request when content is asked for (the API's limit for non-bots)
+MAX_PAGE_BYTES = 2_000_000  # the default of [limits] max_page_bytes
+MIN_BODY_BYTES = 32 * 1024 * 1024  # an API answer may always be this long
 OVERLAP = timedelta(minutes=5)
 
 
@@ -93,10 +95,25 @@ class MediaWikiConnector:
                 f"check sources.{name}.username and the bot password in sources.{name}.password"
             ),
         )
+        self.max_page_bytes = MAX_PAGE_BYTES
         self._logged_in = False
 
     def __repr__(self) -> str:
         return f"MediaWikiConnector({self.name!r}, {self.api!r})"
+
+    @property
+    def max_page_bytes(self) -> int:
+        """`[limits] max_page_bytes` (set by the scan). A larger page comes back
+        whole and the scan reports it `unknown`; an answer longer than
+        a batch of BATCH such pages (at least 32 MiB) is refused (BodyTooLarge,
+        the source's crawl stops with that error), so a broken or hostile server
+        cannot make the crawl hold unbounded text."""
+        return self._max_page_bytes
+
+    @max_page_bytes.setter
+    def max_page_bytes(self, value: int) -> None:
+        self._max_page_bytes = value
+        self.http.max_body_bytes = max(MIN_BODY_BYTES, BATCH * value)
 
     @classmethod
     def from_config(cls, name: str, options: Mapping[str, Any]) -> MediaWikiConnector:
