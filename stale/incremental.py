@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -26,15 +27,27 @@ _GIT_TIMEOUT = 120
 
 @dataclass(frozen=True)
 class RepoChange:
-    """What changed in one repo between two commits: paths and the words on changed lines."""
+    """What changed in one repo between two commits: paths, the words on changed
+    lines, and the words whose number of lines changed in some file (`moved`:
+    added, removed, or moved between files, not merely on an edited line)."""
 
     paths: frozenset[str]
     words: frozenset[str]
+    moved: frozenset[str] = frozenset()
 
-    def touches(self, tokens: Iterable[str], evidence_paths: Iterable[str]) -> bool:
+    def touches(
+        self,
+        tokens: Iterable[str],
+        evidence_paths: Iterable[str],
+        presence_tokens: Iterable[str] = (),
+    ) -> bool:
+        """`tokens` matter on any changed line; `presence_tokens` (names whose claim
+        only says they exist) only when they appear or disappear in some file."""
         if any(p in self.paths for p in evidence_paths):
             return True
-        return any(t in self.words or t in self.paths for t in tokens)
+        if any(t in self.words or t in self.paths for t in tokens):
+            return True
+        return any(t in self.moved or t in self.paths for t in presence_tokens)
 
 
 def _git(root: Path, *args: str) -> bytes | None:
@@ -78,12 +91,37 @@ def repo_change(root: Path, old: str, new: str) -> RepoChange | None:
     if diff is None or len(diff) > MAX_DIFF_BYTES:
         return None
     words: set[str] = set()
+    moved: set[str] = set()
+    # per file: on how many removed and added lines each word occurs
+    removed: Counter[str] = Counter()
+    added: Counter[str] = Counter()
+
+    def settle() -> None:
+        moved.update(w for w in removed.keys() | added.keys() if removed[w] != added[w])
+        removed.clear()
+        added.clear()
+
     for line in diff.decode("utf-8", "replace").splitlines():
-        if line.startswith(("+", "-")) and not line.startswith(("+++", "---")):
-            words |= _words(line[1:])
+        if line.startswith("diff --git "):
+            settle()
+        elif line.startswith(("+", "-")) and not line.startswith(("+++", "---")):
+            line_words = _words(line[1:])
+            words |= line_words
+            (added if line[0] == "+" else removed).update(line_words)
+    settle()
     for p in paths:
         words |= _words(p)
-    return RepoChange(paths=frozenset(paths), words=frozenset(words))
+    return RepoChange(paths=frozenset(paths), words=frozenset(words), moved=frozenset(moved))
+
+
+#: Kinds whose claim, without a value, only says a name exists: an edit of a line
+#: that keeps the name (a changed default, a reformatted call) cannot change it.
+_PRESENCE_KINDS = frozenset({ClaimKind.CONFIG, ClaimKind.ENV, ClaimKind.FLAG})
+
+
+def presence_only(kind: str, value: str | None) -> bool:
+    """True when the claim's finding depends only on its names existing."""
+    return value is None and ClaimKind(kind) in _PRESENCE_KINDS
 
 
 def claim_tokens(kind: str, subject: str, value: str | None) -> set[str]:

@@ -246,7 +246,7 @@ class RepoSet:
 
     def unaffected(self, store: Store, page: Page, old_fp: str, names: Sequence[str]) -> bool:
         """True when the repos moved but nothing this page claims can read differently."""
-        from stale.incremental import claim_tokens, split_fingerprint
+        from stale.incremental import claim_tokens, presence_only, split_fingerprint
 
         old = split_fingerprint(old_fp)
         if set(old) != set(names):
@@ -257,9 +257,14 @@ class RepoSet:
             return False
         claims, evidence_paths = store.claim_touch_points(page.source, page.page_id)
         tokens: set[str] = set()
+        presence: set[str] = set()
         for kind, subject, value in claims:
-            tokens |= claim_tokens(kind, subject, value)
-        return not any(c is not None and c.touches(tokens, evidence_paths) for c in changes)
+            (presence if presence_only(kind, value) else tokens).update(
+                claim_tokens(kind, subject, value)
+            )
+        return not any(
+            c is not None and c.touches(tokens, evidence_paths, presence) for c in changes
+        )
 
     def code(self, names: Sequence[str]) -> Codebase:
         from stale.codebase import Codebase, build_codebase

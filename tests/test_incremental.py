@@ -110,3 +110,63 @@ def test_claim_tokens_cover_each_kind() -> None:
     assert {"python", "3.11"} <= claim_tokens("version", "python", "3.11")
     assert claim_tokens("marker", "outdated", None) == set()
     assert split_fingerprint("a@1;b@dir:x") == {"a": "1", "b": "dir:x"}
+
+
+def test_moved_words_are_those_added_or_removed_not_merely_edited(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    (repo / "a.yaml").write_text("a:\n  pool_size: 5\n  timeout: 3\n")
+    (repo / "b.yaml").write_text("b:\n  retries: 2\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "one")
+    old = git(repo, "rev-parse", "HEAD")
+    # pool_size: value edited in place; timeout: moved from a.yaml to b.yaml
+    (repo / "a.yaml").write_text("a:\n  pool_size: 15\n")
+    (repo / "b.yaml").write_text("b:\n  retries: 2\n  timeout: 3\n")
+    git(repo, "commit", "-q", "-am", "two")
+    change = repo_change(repo, old, git(repo, "rev-parse", "HEAD"))
+    assert change is not None
+    assert "pool_size" in change.words and "pool_size" not in change.moved
+    assert {"5", "15", "timeout"} <= change.moved
+    assert not change.touches((), (), {"pool_size"})  # still set in a.yaml
+    assert change.touches((), (), {"timeout"})  # left a.yaml
+    assert change.touches({"pool_size"}, ())  # a claim with a value cares about the edit
+
+
+def test_a_bare_key_page_is_not_rechecked_when_only_a_value_changes(tmp_path: Path) -> None:
+    names = ("billing", "ledger", "search", "orders", "users", "zeta")
+    repo = tmp_path / "svc"
+    repo.mkdir()
+    for name in names:
+        (repo / f"{name}.yaml").write_text(f"{name}:\n  pool_size: 10\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "init")
+    wiki = tmp_path / "wiki"
+    wiki.mkdir()
+    (wiki / "bare.md").write_text(
+        "# Pools\n\nEvery service sets the `pool_size` config key in its YAML file.\n"
+    )
+    (wiki / "ledger.md").write_text("# Ledger\n\n```yaml\nledger:\n  pool_size: 10\n```\n")
+    store = tmp_path / "s.db"
+    first = _scan(wiki, repo, store)
+    assert first["rechecked"] == 2 and first["counts"] == {"current": 2}
+
+    # a value edited in a file that is not the bare claim's evidence: nothing to redo
+    (repo / "zeta.yaml").write_text("zeta:\n  pool_size: 40\n")
+    git(repo, "commit", "-q", "-am", "zeta pool")
+    second = _scan(wiki, repo, store)
+    assert second["rechecked"] == 0 and second["carried"] == 2
+
+    (repo / "ledger.yaml").write_text("ledger:\n  pool_size: 12\n")
+    git(repo, "commit", "-q", "-am", "ledger pool")
+    third = _scan(wiki, repo, store)
+    assert "ledger.md" in _rechecked(store, third["run_id"])
+    assert third["newly_stale"] == ["wiki:ledger.md"]
+
+    # the key disappears from a file: the bare claim must be looked at again
+    (repo / "zeta.yaml").write_text("zeta:\n  pool: 40\n")
+    git(repo, "commit", "-q", "-am", "zeta renames pool_size")
+    fourth = _scan(wiki, repo, store)
+    assert _rechecked(store, fourth["run_id"]) == {"bare.md"}

@@ -35,7 +35,7 @@ from stale.codebase.facts import (
 )
 from stale.codebase.gitutil import cat_blobs, ls_tree, run_git, run_git_text
 from stale.codebase.history import GitHistory, is_doc_path
-from stale.codebase.norm import has_token, key_parts, key_tuple, norm_key
+from stale.codebase.norm import has_token, key_tuple, norm_key
 from stale.codebase.pyextract import extract_python
 from stale.codebase.sink import FactSink, norm_tech
 from stale.codebase.textextract import (

@@ -672,12 +672,14 @@ class ConfigVerifier(_Base):
         if not parts:
             return unverifiable(claim, "The key is empty.")
         leaf_written = key.rsplit(".", 1)[-1]
-        full: list[KeyValue] = []
-        leaf: list[KeyValue] = []
-        for r in code.repos:
-            f, lf = r.find_config(key)
-            full += f
-            leaf += lf
+        full = [kv for r in code.repos for kv in r.find_config(key, with_leaf=False)[0]]
+
+        def leaf_matches() -> list[KeyValue]:
+            # keys sharing only the last part: thousands in a monorepo, so only
+            # listed when the full key does not settle the claim
+            return [kv for r in code.repos for kv in r.find_config(key)[1]]
+
+        leaf = [] if full else leaf_matches()
         if claim.context:
             # the named file settles it; within it, the value at exactly the dotted
             # path wins over other keys that merely share its last part
@@ -685,7 +687,11 @@ class ConfigVerifier(_Base):
             in_full = [kv for kv in full if _in_context_file(kv, ctx)]
             # only looked at when the full key is not in the file (the leaf list can
             # hold every `pool_size` of a monorepo)
-            in_leaf = [] if in_full else [kv for kv in leaf if _in_context_file(kv, ctx)]
+            in_leaf = (
+                []
+                if in_full
+                else [kv for kv in (leaf or leaf_matches()) if _in_context_file(kv, ctx)]
+            )
             if in_full:
                 full, leaf = in_full, []
             elif in_leaf:
