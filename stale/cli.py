@@ -275,7 +275,14 @@ def _resolve_page(db: Store, cfg: Config, ref: str) -> tuple[str, str]:
 def _fresh_check(db: Store, cfg: Config, source: str, page_id: str) -> None:
     from connectors.base import ConnectorError
     from stale.codebase import CodebaseError
-    from stale.scan import RepoSet, check_page, load_verifiers, page_repos, settings_fingerprint
+    from stale.scan import (
+        RepoSet,
+        check_page,
+        index_cache_dir,
+        load_verifiers,
+        page_repos,
+        settings_fingerprint,
+    )
     from stale.triage import Baseline, TriageError
 
     connector = _source_connector(db, cfg, source)
@@ -293,7 +300,7 @@ def _fresh_check(db: Store, cfg: Config, source: str, page_id: str) -> None:
             name=source, type=rec.type if rec else "", repos=rec.repos if rec else ()
         )
     try:
-        repo_set = RepoSet(repos, cfg.limits)
+        repo_set = RepoSet(repos, cfg.limits, index_cache_dir(db.path))
         baseline = Baseline.load(cfg.baseline_path)
         page = connector.page(page_id)
         names = page_repos(page, src, repo_set.names)

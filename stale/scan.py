@@ -52,6 +52,7 @@ class ScanResult:
     embedder: str = ""  # what made the page embeddings ("" when [semantic] is off)
     semantic: dict[str, Any] = field(default_factory=dict)  # the semantic pass's counts
     workers: int = 1  # processes that checked pages
+    index_cached: list[str] = field(default_factory=list)  # repos indexed from the cache
 
     @property
     def stale(self) -> int:
@@ -77,6 +78,7 @@ class ScanResult:
             "embedder": self.embedder,
             "semantic": dict(self.semantic),
             "workers": self.workers,
+            "index_cached": list(self.index_cached),
         }
 
 
@@ -218,12 +220,17 @@ class RepoSet:
     built on first use only, and views of any subset of repos."""
 
     def __init__(
-        self, repos: Sequence[tuple[str, Any]], limits: LimitsConfig | None = None
+        self,
+        repos: Sequence[tuple[str, Any]],
+        limits: LimitsConfig | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         from stale.codebase import repo_fingerprint
 
         self.repos = list(repos)
         self.limits = limits
+        self.cache_dir = cache_dir  # the on-disk index cache (stale/codebase/cache.py)
+        self.cached: list[str] = []  # repos whose index came from the cache
         self.names = tuple(name for name, _ in self.repos)
         self.fingerprints = {name: repo_fingerprint(path) for name, path in self.repos}
         self._full: Codebase | None = None
@@ -267,11 +274,18 @@ class RepoSet:
         )
 
     def code(self, names: Sequence[str]) -> Codebase:
-        from stale.codebase import Codebase, build_codebase
+        from stale.codebase import Codebase
+        from stale.codebase.cache import build_index_cached
 
         if self._full is None:
             t0 = time.perf_counter()
-            self._full = build_codebase(self.repos, self.limits)
+            indexes = []
+            for name, path in self.repos:
+                index, hit = build_index_cached(name, Path(path), self.limits, self.cache_dir)
+                indexes.append(index)
+                if hit:
+                    self.cached.append(name)
+            self._full = Codebase(indexes)
             self.index_seconds = time.perf_counter() - t0
         key = tuple(names)
         if key == self.names:
@@ -279,6 +293,11 @@ class RepoSet:
         if key not in self._views:
             self._views[key] = Codebase([r for r in self._full.repos if r.name in key])
         return self._views[key]
+
+
+def index_cache_dir(store_path: Path) -> Path:
+    """Where the code indexes of a store's repos are cached: beside the store."""
+    return store_path.parent / "cache" / "index"
 
 
 def code_fingerprint(repos: Iterable[tuple[str, Any]]) -> str:
@@ -391,7 +410,9 @@ def _run_scan(
     verifiers = load_verifiers()
     settings_fp = settings_fingerprint(cfg.judge, verifiers, cfg.limits)
     try:
-        repo_set = RepoSet([(r.name, r.path) for r in cfg.repos], cfg.limits)
+        repo_set = RepoSet(
+            [(r.name, r.path) for r in cfg.repos], cfg.limits, index_cache_dir(cfg.store)
+        )
         baseline = Baseline.load(cfg.baseline_path)
     except (CodebaseError, TriageError) as e:
         raise ConfigError(str(e)) from None
@@ -596,6 +617,7 @@ def _run_scan(
         raise
     result.elapsed_s = time.monotonic() - started
     result.timings["index"] = repo_set.index_seconds
+    result.index_cached = list(repo_set.cached)
     result.timings["store"] = store_seconds
     # extract/verify/judge are CPU seconds summed over the workers; what is left of
     # the wall clock after checking, indexing, storing and the semantic pass is
