@@ -8,7 +8,7 @@ DEMO   := .stale-demo
 # afterwards finds it satisfied instead of downloading CUDA wheels.
 TORCH  := torch==2.13.0
 
-.PHONY: install demo test lint typecheck unit clean bench-filter bench-embed
+.PHONY: install demo test lint typecheck unit clean bench-filter bench-embed bench-quality bench-scale fuzz-long
 
 install: $(STAMP)
 
@@ -51,6 +51,20 @@ bench-filter: $(STAMP)
 # Embedding throughput, re-scan vs full scan, approximate-index recall (docs/semantic.md).
 bench-embed: $(STAMP)
 	$(BIN)/python -m bench.embed
+
+# Deep fuzzing: the hypothesis suites with 20000 random examples per property (new
+# inputs each run; failures are kept in .hypothesis/ and replayed first), then the
+# ReDoS bench at 1 MB. Hours, not minutes; see docs/security.md.
+FUZZ_EXAMPLES ?= 20000
+fuzz-long: $(STAMP)
+	STALE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -x tests/test_fuzz_extract.py tests/test_fuzz_codebase.py tests/test_fuzz_regressions.py
+	$(BIN)/python -m bench.redos
+
+# Full scan, re-scan and memory at scale (docs/cron.md); PAGES/FILES to resize.
+PAGES ?= 100000
+FILES ?= 20000
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale --pages $(PAGES) --files $(FILES)
 
 # Quality benchmark on the generated Northwind corpus (see bench/quality.py).
 bench-quality: $(STAMP)

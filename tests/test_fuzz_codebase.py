@@ -13,19 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from fuzzbudget import fuzz_settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from stale.codebase.index import _extract_one, _extractor_for, build_index
 from stale.codebase.sink import FactSink
 
-FUZZ = settings(
-    max_examples=150,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = fuzz_settings()  # fixed and derandomized unless STALE_FUZZ_EXAMPLES is set
 
 _NAMES = [
     "db",

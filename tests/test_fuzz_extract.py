@@ -15,7 +15,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from fuzzbudget import fuzz_settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from connectors.markdown import split_front_matter
@@ -23,13 +24,7 @@ from stale.extract import ExtractionError, extract_claims
 from stale.extract.dates import find_dates, to_iso
 from stale.model import Claim, ClaimKind, Page
 
-FUZZ = settings(
-    max_examples=150,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = fuzz_settings()  # fixed and derandomized unless STALE_FUZZ_EXAMPLES is set
 CONTENT_TYPES = ("markdown", "html", "wikitext")
 
 # -- generators ------------------------------------------------------------------
