@@ -190,6 +190,9 @@ def check_page(
     # Cheap bound first: a UTF-8 encoding is at most 4 bytes per character.
     if len(body) > limits.max_page_bytes // 4:
         size = len(body.encode("utf-8", "surrogatepass"))
+        stated = page.prop("bytes")  # a connector that cut the page says its real size
+        if stated and stated.isdigit():
+            size = max(size, int(stated))
         if size > limits.max_page_bytes:
             why = (
                 f"the page is {size} bytes, over [limits] max_page_bytes "

@@ -406,6 +406,7 @@ def test_markdown_over_size_page_is_cut_and_unknown(tmp_path: Path) -> None:
         big, None, load_verifiers(), JudgeConfig(), limits=LimitsConfig(max_page_bytes=1000)
     )  # type: ignore[arg-type]
     assert str(verdict.status) == "unknown" and "[limits] max_page_bytes" in (verdict.error or "")
+    assert "10006 bytes" in (verdict.error or "")  # the real size, not the cut one
     assert pages["ok.md"].body.startswith("# Ok")
 
 
