@@ -288,6 +288,9 @@ class MarkdownFolderConnector:
         self.max_archive_bytes = MAX_ARCHIVE_BYTES
         self.max_archive_members = MAX_ARCHIVE_MEMBERS
         self._unpacked: Path | None = None
+        # ids of pages the walk found as plain files under the (resolved) root: no
+        # link on the way, so their URL needs no resolve() and they open O_NOFOLLOW
+        self._plain_ids: set[str] = set()
 
     @classmethod
     def from_config(cls, name: str, options: Mapping[str, Any]) -> MarkdownFolderConnector:
@@ -414,6 +417,7 @@ class MarkdownFolderConnector:
         symlinked folder or file inside the root is then followed once per real
         path (no loops), and a file reached both ways keeps its plain id."""
         found: dict[str, tuple[bool, str, Path]] = {}  # real path -> (via a link, id, path)
+        root_prefix = os.path.join(str(root), "")
         visited: set[str] = {str(root)}
         plain: list[Path] = [root]
         linked: list[tuple[Path, str]] = []  # (folder reached through a link, its real path)
@@ -432,14 +436,16 @@ class MarkdownFolderConnector:
             except OSError:
                 continue
             for entry in entries:
-                path = Path(entry.path)
+                path = Path(entry.path) if via_link else None
                 try:
                     is_link = entry.is_symlink()
-                    real = self._link_target(root, path) if is_link else None
+                    if is_link and path is None:
+                        path = Path(entry.path)
+                    real = self._link_target(root, path) if is_link and path else None
                     if is_link and real is None:
                         continue
                     if real is None:
-                        real = os.path.realpath(path) if via_link else str(path)
+                        real = os.path.realpath(entry.path) if via_link else entry.path
                     is_dir = entry.is_dir()
                     is_file = not is_dir and entry.is_file()
                 except OSError:
@@ -448,15 +454,18 @@ class MarkdownFolderConnector:
                     if self._skip_dir(entry.name):
                         continue
                     if via_link or is_link:
-                        linked.append((path, real))
+                        linked.append((path or Path(entry.path), real))
                     else:
                         visited.add(real)
-                        plain.append(path)
+                        plain.append(Path(entry.path))
                 elif is_file and entry.name.lower().endswith(self.suffixes):
-                    cand = (via_link or is_link, path.relative_to(root).as_posix(), path)
+                    rel = entry.path[len(root_prefix) :].replace(os.sep, "/")
+                    cand = (via_link or is_link, rel, path or Path(entry.path))
                     if real not in found or cand[:2] < found[real][:2]:
                         found[real] = cand
-        for _, _, path in sorted(found.values(), key=lambda c: c[1]):
+        for linked_, page_id, path in sorted(found.values(), key=lambda c: c[1]):
+            if not linked_:
+                self._plain_ids.add(page_id)
             yield path
 
     def _dates(self, root: Path) -> dict[str, tuple[datetime, str]]:
@@ -469,11 +478,21 @@ class MarkdownFolderConnector:
             return self.url_base.rstrip("/") + "/" + page_id
         if self.is_archive:
             return f"{self.root.resolve().as_uri()}#{page_id}"
+        if page_id in self._plain_ids:  # == path.resolve().as_uri(), without the lstat per part
+            return path.as_uri()
         return path.resolve().as_uri()
 
     def _read_capped(self, root: Path, path: Path) -> tuple[bytes, int]:
         """(bytes, size): at most max_page_bytes + 1 bytes are read; a symlink is
         read only while its real path stays in the root."""
+        rel = str(path)[len(str(root)) + 1 :]
+        if rel in self._plain_ids:
+            # found as a plain file: if it was swapped for a link since, refuse it
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                raw = fh.read(self.max_page_bytes + 1)
+            return raw, max(size, len(raw))
         if path.is_symlink() and self._link_target(root, path) is None:
             raise OSError(2, "symlink not followed")
         with path.open("rb") as fh:
@@ -501,7 +520,7 @@ class MarkdownFolderConnector:
         )
 
     def _read(self, root: Path, path: Path) -> Page:
-        page_id = path.relative_to(root).as_posix()
+        page_id = path.relative_to(root).as_posix()  # (checks that it is under the root)
         try:
             raw, size = self._read_capped(root, path)
             if size > self.max_page_bytes:
