@@ -26,7 +26,8 @@ from bench.quality import (
 )
 
 PAGES = 40
-FIXTURES = 4 * 2 + 2 * 2 + 6 + 2 + 3  # superseded pairs, drift pages, duplicate groups
+# superseded pairs, drift pages, duplicate groups; negatives: stale copies, twins
+FIXTURES = 4 * 2 + 2 * 2 + 6 + 2 + 3 + 2 + 3 * 2
 
 
 @pytest.fixture(scope="module")
@@ -230,6 +231,16 @@ def test_signal_labels_are_consistent(corpus: CorpusInfo) -> None:
             for a, b, _ in (ln.split("\t") for ln in r.splitlines()[1:] if ln.count("\t") == 2)
         )
         assert len(commits) >= DRIFT_MIN_COMMITS and lines >= DRIFT_MIN_LINES, pid
+    # harder negatives: stale copies are newer than their pair and supersede nothing;
+    # twins (one Markdown, one HTML page from one template) are no duplicates
+    copies = [p for p, lab in labels.items() if lab["kind"] == "negative/stale-copy"]
+    assert len(copies) == 2
+    for pid in copies:
+        assert labels[pid]["status"] == "stale"
+        assert all(lab.get("superseded_by") != pid for lab in labels.values())
+    twins = sorted(p for p, lab in labels.items() if lab["kind"] == "negative/twin")
+    assert len(twins) == 6 and {p.rsplit(".", 1)[1] for p in twins} == {"md", "html"}
+    assert all("duplicate" not in labels[p]["signals"] for p in twins)
     dups = [p for p, lab in labels.items() if lab["kind"] == "duplicate"]
     assert len(dups) == 5
     assert all("duplicate" in labels[p]["signals"] for p in dups)

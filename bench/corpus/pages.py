@@ -59,6 +59,7 @@ class PageOut:
     signals_optional: list[str] = field(default_factory=list)  # neither required nor wrong
     superseded_by: str | None = None  # the newer page expected to be named
     superseded_accept: list[str] = field(default_factory=list)  # every acceptable newer page
+    written_from: date | None = None  # the snapshot its facts came from, when not `day`'s
 
 
 @dataclass

@@ -11,6 +11,14 @@ base pages stay exactly as they were):
 - drift pages: every claim still holds, but the file they describe received
   `CHURN_COMMITS` rework commits after the page was written (history.churn).
 - near-duplicate groups: copies of one page with a sentence added.
+- harder negatives, for precision: "stale copies" (a page on the topic of a
+  conflict pair, edited after the newer page of the pair but written from the
+  snapshot before the change, as when old text is pasted into a new page: newer
+  than both pages of the pair and stale, yet superseding neither; superseded only
+  by a page newer still), and "same-template twins" (two current pages from one
+  template about one component, stating all its facts of one kind, one in
+  Markdown and one in HTML; of the candidates for the second, the one most alike
+  the first while still under OPTIONAL_DUPLICATE_JACCARD is kept).
 
 Expected signals are then derived for *every* page from the generator's record:
 
@@ -34,7 +42,7 @@ import copy
 import random
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -94,11 +102,26 @@ DRIFT_TITLES = {
 }
 
 
+#: (owner, template, claim kind) of the same-template twins (harder duplicate
+#: negatives): both pages state every fact of that kind the component has.
+TWIN_TEMPLATES: tuple[tuple[str, str, str], ...] = (
+    ("tracker.main", "cli-runbook", "flag"),
+    ("portal.config", "config-reference", "config"),
+    ("dispatch.settings", "env-reference", "env"),
+)
+#: Candidates drawn for the second twin; the most alike one still under
+#: OPTIONAL_DUPLICATE_JACCARD is kept (the hardest honest negative).
+TWIN_TRIES = 12
+#: How many conflict pairs (the first ones) get a stale copy.
+STALE_COPIES = 2
+
+
 @dataclass
 class Fixtures:
     pages: list[PageOut]
     superseded_by: dict[int, PageOut]  # id(older page) -> the newer page
     duplicate_groups: list[list[PageOut]]
+    twins: list[tuple[PageOut, PageOut]] = field(default_factory=list)  # md / html
 
 
 def _page(
@@ -139,9 +162,16 @@ def fixture_pages(world: World, seed: int, taken: list[PageOut]) -> Fixtures:
     for group in fx.duplicate_groups:  # copies within one space share its format
         for page in group:
             if page.fmt != group[0].fmt:
-                page.page_id = page.page_id.rsplit(".", 1)[0] + "." + group[0].fmt
-                page.fmt = group[0].fmt
+                _set_format(page, group[0].fmt)
+    for a, b in fx.twins:  # one in each format
+        _set_format(a, "md")
+        _set_format(b, "html")
     return fx
+
+
+def _set_format(page: PageOut, fmt: str) -> None:
+    page.page_id = page.page_id.rsplit(".", 1)[0] + "." + fmt
+    page.fmt = fmt
 
 
 def _fixtures(world: World, seed: int) -> Fixtures:
@@ -150,6 +180,7 @@ def _fixtures(world: World, seed: int) -> Fixtures:
     sup: dict[int, PageOut] = {}
     head = world.head
 
+    copies: list[tuple[str, str, str, str, date]] = []
     for prefix, owner, slot, tpl in CONFLICT_PAIRS:
         idx = next(i for i, ch in enumerate(world.changes) if ch.message.startswith(prefix))
         change_day = date.fromisoformat(world.changes[idx].date)
@@ -163,6 +194,7 @@ def _fixtures(world: World, seed: int) -> Fixtures:
         new.topic = old.topic = owner
         pages += [old, new]
         sup[id(old)] = new
+        copies.append((owner, slot, tpl, day_old.isoformat(), day_new))
 
     for owner, tpl, old_text, new_text in REPLACEMENT_PAIRS:
         last = _last_change_for(world, {owner})
@@ -205,7 +237,35 @@ def _fixtures(world: World, seed: int) -> Fixtures:
             group.append(twin)
         pages += group
         groups.append(group)
-    return Fixtures(pages, sup, groups)
+
+    # harder negatives (drawn last: the fixtures above stay exactly as they were)
+    for owner, slot, tpl, snap_day, after in copies[:STALE_COPIES]:
+        snap = world.state_at(date.fromisoformat(snap_day))
+        day = _rand_day(rng, after + timedelta(days=1), LAST_DAY)
+        copy_ = _retry("stale", world, rng, snap, tpl, owner, [slot], day, "negative/stale-copy")
+        copy_.topic = owner
+        copy_.written_from = date.fromisoformat(snap_day)
+        pages.append(copy_)
+    twins: list[tuple[PageOut, PageOut]] = []
+    for owner, tpl, kind in TWIN_TEMPLATES:
+        last = _last_change_for(world, {owner})
+        slots = [slot for slot, _ in head.of(owner, kind)]
+        day = _rand_day(rng, last + timedelta(days=3), LAST_DAY)
+        first = _retry("current", world, rng, head, tpl, owner, slots, day, "negative/twin")
+        first_sh = shingles(first)
+        best: tuple[float, PageOut] | None = None
+        for _ in range(TWIN_TRIES):
+            day = _rand_day(rng, last + timedelta(days=3), LAST_DAY)
+            cand = _page(world, rng, head, tpl, owner, slots, day, "negative/twin")[0]
+            j = jaccard(first_sh, shingles(cand))
+            fits = cand.status == "current" and j < OPTIONAL_DUPLICATE_JACCARD
+            if fits and (best is None or j > best[0]):
+                best = (j, cand)
+        if best is not None:
+            first.topic = best[1].topic = owner
+            pages += [first, best[1]]
+            twins.append((first, best[1]))
+    return Fixtures(pages, sup, groups, twins)
 
 
 def _drift_page(world: World, rng: random.Random, owner: str, day: date, variant: int) -> PageOut:
@@ -238,7 +298,7 @@ def is_record(page: PageOut) -> bool:
 
 
 def _slot(world: World, page: PageOut, kind: str, subject: str, owner: str) -> str | None:
-    for st in (world.state_at(page.day), world.head):
+    for st in (world.state_at(page.written_from or page.day), world.head):
         for slot, f in st.of(owner, kind):
             if f.subject == subject:
                 return slot

@@ -205,13 +205,18 @@ def config_section(w: Writer, doc: Doc, owner: str, focus: Sequence[str], k: int
         lines = [f"{k2}: {v}" for k2, v in flat]
         for head, kvs in tree.items():
             lines.append(f"{head}:")
+            # one mapping per parent key: a repeated key is a duplicate that every
+            # YAML loader resolves by dropping all but the last one
+            nested: dict[str, list[tuple[str, str]]] = {}
             for rest, v in kvs:
                 if "." in rest:
                     a, b = rest.split(".", 1)
-                    lines.append(f"  {a}:")
-                    lines.append(f"    {b}: {v}")
+                    nested.setdefault(a, []).append((b, v))
                 else:
                     lines.append(f"  {rest}: {v}")
+            for a, bvs in nested.items():
+                lines.append(f"  {a}:")
+                lines += [f"    {b}: {v}" for b, v in bvs]
         doc.code("yaml", "\n".join(lines))
     elif style < 0.75:
         rows = []
