@@ -119,7 +119,9 @@ class SemanticConfig:
     batch_size: int = 32
     superseded_similarity: float = 0.35
     superseded_weight: float = 0.4
+    superseded_shared_claims: float = 0.5  # claim overlap that makes up for a low cosine
     duplicate_similarity: float = 0.95
+    duplicate_text_similarity: float = 0.85  # word 3-shingle Jaccard of the visible texts
     drift_min_commits: int = 8
     drift_min_lines: int = 400
     drift_weight: float = 0.3

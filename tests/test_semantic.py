@@ -405,3 +405,279 @@ def test_successor_suggestions_of_every_verifier_are_followed() -> None:
     assert _successors("moved to GET /v2/invoices/{}") == ["GET /v2/invoices/{}", "/v2/invoices/{}"]
     assert _successors("moved to scripts/rotate_keys.py") == ["scripts/rotate_keys.py"]
     assert _successors("50") == []
+
+
+# -- visible text, shingles, duplicate groups ------------------------------------------------
+
+MD_PAGE = """# Cache settings
+
+The quote cache keeps prices for **five minutes**; see [the runbook](runbook.md).
+
+| Setting | Default |
+|---|---|
+| `quotes.ttlSeconds` | `300` |
+
+```yaml
+quotes:
+  ttlSeconds: 300
+```
+"""
+
+HTML_PAGE = """<h1>Cache settings</h1>
+<p><em>Owner: ana.team | Labels: portal</em></p>
+<p>Last updated: 12 March 2025</p>
+<p>The quote cache keeps prices for <strong>five minutes</strong>; see
+<a href="runbook.html">the runbook</a>.</p>
+<table><tbody><tr><th>Setting</th><th>Default</th></tr>
+<tr><td><code>quotes.ttlSeconds</code></td><td><code>300</code></td></tr></tbody></table>
+<ac:structured-macro ac:name="code"><ac:parameter ac:name="language">yaml</ac:parameter>
+<ac:plain-text-body><![CDATA[quotes:
+  ttlSeconds: 300]]></ac:plain-text-body></ac:structured-macro>
+"""
+
+
+def test_markdown_and_html_of_one_text_read_the_same() -> None:
+    from stale.semantic.dedup import content_words, visible_text
+
+    md, html = visible_text(MD_PAGE, "markdown"), visible_text(HTML_PAGE, "html")
+    assert "**" not in md and "`" not in md and "|" not in md and "runbook.md" not in md
+    assert "ac:parameter" not in html and "yaml" not in html.split()  # a macro parameter
+    assert "  ttlSeconds: 300" in html and "  ttlSeconds: 300" in md  # code keeps its indent
+    assert content_words(md) == content_words(html)  # metadata lines left out
+    assert visible_text("<p>a <code>&lt;token&gt;</code></p><![CDATA[x < y]]>", "html") == (
+        "a <token>\nx < y"
+    )
+
+
+def test_sketches_estimate_jaccard_exactly_for_short_pages_and_closely_for_long() -> None:
+    import random
+
+    from stale.semantic.dedup import SKETCH_SIZE, shingles, sketch, sketch_jaccard
+
+    a = shingles("one two three four five six seven eight")
+    b = shingles("one two three four five six seven nine")
+    exact = len(np.intersect1d(a, b)) / len(np.union1d(a, b))
+    assert sketch_jaccard(sketch(a), sketch(b)) == pytest.approx(exact) == 5 / 7
+    rng = random.Random(3)
+    words = [f"w{rng.randrange(5000)}" for _ in range(3000)]
+    other = list(words)
+    for i in rng.sample(range(len(other)), 150):
+        other[i] = f"x{i}"
+    sa, sb = shingles(" ".join(words)), shingles(" ".join(other))
+    assert len(sketch(sa)) == SKETCH_SIZE
+    true = len(np.intersect1d(sa, sb)) / len(np.union1d(sa, sb))
+    assert sketch_jaccard(sketch(sa), sketch(sb)) == pytest.approx(true, abs=0.08)
+
+
+def test_duplicate_groups_are_transitive_and_skip_stubs() -> None:
+    from stale.semantic.dedup import duplicate_groups, text_sketch
+
+    base = " ".join(f"word{i}" for i in range(60))
+    sk = {
+        1: text_sketch(base),
+        2: text_sketch(base + " one more line at the end"),
+        3: text_sketch(base + " one more line at the end and then two more lines here"),
+        4: text_sketch(" ".join(f"other{i}" for i in range(60))),
+        5: text_sketch("TODO"),
+        6: text_sketch("TODO"),
+    }
+    groups, edges = duplicate_groups(sk, 0.85, [(5, 6, 1.0)])
+    assert (1, 3) not in edges  # 1 and 3 are further apart, but grouped through 2
+    assert groups[1] == [2, 3] and groups[3] == [1, 2]
+    assert 4 not in groups
+    assert 5 not in groups and 6 not in groups  # a stub is no copy, whatever the cosine
+    groups, edges = duplicate_groups(sk, 0.85, [(4, 1, 0.96)])
+    assert groups[4] == [1, 2, 3] and edges[(1, 4)] == 0.96  # the embedder's edge joins
+    assert duplicate_groups(sk, 0.0)[0] == {}  # off
+
+
+def test_duplicates_across_formats_in_a_scan(world: dict[str, Path | str]) -> None:
+    tmp = Path(world["tmp"])
+    wiki = _wiki(
+        tmp / "w",
+        {
+            "cache.md": (MD_PAGE, "2024-02-01T00:00:00+00:00"),
+            "cache.html": (HTML_PAGE, "2025-03-12T00:00:00+00:00"),
+            "other.md": (DEPLOY_OLD, "2024-03-01T00:00:00+00:00"),
+        },
+    )
+    store, _ = _scan(_cfg(tmp / "dup.db", wiki, Path(world["repo"]), duplicate_similarity=1.0))
+    (sig,) = _signals(store, "cache.md", "duplicate")
+    assert "wiki:cache.html (text 1.00)" in sig.message and sig.weight == 0
+    assert _signals(store, "other.md", "duplicate") == []
+    sketches = store.conn.execute(
+        "SELECT count(*) FROM embeddings WHERE embedder LIKE 'shingles-%'"
+    ).fetchone()[0]
+    assert sketches == 3
+    store.close()
+
+
+# -- superseded: how claims of two pages meet ------------------------------------------------
+
+
+def _finding(
+    kind: str,
+    subject: str,
+    outcome: str,
+    value: str | None = None,
+    *,
+    suggestion: str | None = None,
+    historical: bool = False,
+    text: str = "",
+) -> object:
+    from stale.model import Claim, ClaimKind, Finding, Outcome, Span
+
+    claim = Claim(
+        source="w",
+        page_id="p",
+        kind=ClaimKind(kind),
+        subject=subject,
+        value=value,
+        span=Span(1, 1),
+        historical=historical,
+        text=text,
+    )
+    return Finding(claim=claim, outcome=Outcome(outcome), suggestion=suggestion)
+
+
+def _facts(page_id: str, year: int, *findings: object) -> object:
+    from datetime import UTC, datetime
+
+    from stale.semantic.signals import PageFacts
+
+    return PageFacts("w", page_id, page_id, datetime(year, 1, 1, tzinfo=UTC), findings)  # type: ignore[arg-type]
+
+
+def test_conflicts_match_leaf_keys_versions_and_renames() -> None:
+    from stale.semantic.signals import claim_conflicts
+
+    older = _facts(
+        "old",
+        2023,
+        _finding("config", "database.pool_size", "contradicted", "10"),
+        _finding("config", "autoscaling.max", "missing", "6"),
+        _finding("endpoint", "GET /v1/shipments/{}/track", "missing"),
+        _finding(
+            "config", "quotes.cacheTtl", "missing", "300", suggestion="renamed to `ttlSeconds`"
+        ),
+        _finding("config", "resources.limits.memory", "contradicted", "512Mi"),
+    )
+    newer = _facts(
+        "new",
+        2025,
+        _finding("config", "pool_size", "confirmed", "20"),
+        _finding("config", "autoscaling.maxReplicas", "confirmed", "6"),
+        _finding("endpoint", "/v2/shipments/{}/track", "unverifiable"),
+        _finding("config", "quotes.ttlSeconds", "confirmed", "300"),
+        # told as history only: "used to default to 512Mi" states nothing about now
+        _finding(
+            "config",
+            "resources.limits.memory",
+            "unverifiable",
+            historical=True,
+            text="`resources.limits.memory` used to default to `512Mi`.",
+        ),
+    )
+    got = claim_conflicts(older, newer)  # type: ignore[arg-type]
+    assert got == [
+        "config `database.pool_size` is contradicted here and confirmed on the newer page",
+        "config `autoscaling.max` is missing here; the newer page has "
+        "`autoscaling.maxReplicas` with the same value",
+        "endpoint `GET /v1/shipments/{}/track` is missing here; the newer page has "
+        "`/v2/shipments/{}/track`",
+        "config `quotes.cacheTtl` is missing here; the newer page uses `quotes.ttlSeconds`",
+    ]
+
+
+def test_conflicts_hold_back_where_the_match_is_not_clear() -> None:
+    from stale.semantic.signals import claim_conflicts
+
+    older = _facts(
+        "old",
+        2023,
+        _finding("config", "database.pool_size", "contradicted", "10"),
+        _finding("config", "redis.pool_size", "confirmed", "5"),  # leaf `pool_size` is ambiguous
+        _finding("config", "autoscaling.minReplicas", "missing", "2"),
+        _finding("config", "http.retries", "missing", "3"),
+        _finding("endpoint", "GET /v1/orders", "missing"),
+        _finding("endpoint", "/v2/orders", "unverifiable"),  # it mentions the new one itself
+    )
+    newer = _facts(
+        "new",
+        2025,
+        _finding("config", "pool_size", "confirmed", "20"),
+        _finding("config", "autoscaling.maxReplicas", "confirmed", "2"),  # min vs max
+        _finding("config", "http.retryCount", "confirmed", "5"),  # another value
+        _finding("endpoint", "/v2/orders", "unverifiable"),
+    )
+    assert claim_conflicts(older, newer) == []  # type: ignore[arg-type]
+
+
+def test_shared_claims_make_up_for_a_low_cosine_but_a_conflict_is_still_needed() -> None:
+    from stale.semantic.signals import superseded_signal
+
+    cfg = SemanticConfig()
+    older = _facts(
+        "old",
+        2023,
+        _finding("version", "go", "contradicted", "1.20"),
+        _finding("version", "postgres", "confirmed", "16"),
+        _finding("command", "make lint", "confirmed"),
+    )
+    newer = _facts(
+        "new",
+        2025,
+        _finding("version", "go", "confirmed", "1.22"),
+        _finding("version", "postgres", "confirmed", "16"),
+    )
+    sig = superseded_signal(older, None, [(newer, 0.2)], cfg)  # type: ignore[list-item,arg-type]
+    assert sig is not None and "similarity 0.20, 2 claims in common" in sig.message
+    assert "version `go` is contradicted here and confirmed on the newer page" in sig.message
+    assert sig.evidence[0].path == "new"
+    # one subject in common is no topic; a low cosine stays a low cosine
+    alone = _facts("new", 2025, _finding("version", "go", "confirmed", "1.22"))
+    assert superseded_signal(older, None, [(alone, 0.2)], cfg) is None  # type: ignore[list-item,arg-type]
+    off = replace(cfg, superseded_shared_claims=0.0)
+    assert superseded_signal(older, None, [(newer, 0.2)], off) is None  # type: ignore[list-item,arg-type]
+    # no conflict: nothing, however much they share
+    agree = _facts(
+        "agree",
+        2025,
+        _finding("version", "postgres", "confirmed", "16"),
+        _finding("command", "make lint", "confirmed"),
+    )
+    assert superseded_signal(older, None, [(agree, 0.9)], cfg) is None  # type: ignore[list-item,arg-type]
+    # an older page is never superseded by a page older than itself
+    older_still = _facts("older", 2022, *newer.findings)  # type: ignore[attr-defined]
+    assert superseded_signal(older, None, [(older_still, 0.9)], cfg) is None  # type: ignore[list-item,arg-type]
+
+
+def test_the_semantic_pass_keeps_signals_it_did_not_make(world: dict[str, Path | str]) -> None:
+    """A hazard (or any other kind the judge adds) survives the semantic re-judge."""
+    import json
+
+    from stale.model import Signal
+
+    cfg = _cfg(Path(world["store"]), Path(world["wiki"]), Path(world["repo"]), enabled=False)
+    store, _ = _scan(cfg)
+    hazard = Signal(kind="hazard", message="runs `rm -rf /` as root", weight=0.2)
+    v = store.verdict("wiki", "old.md")
+    assert v is not None and not any(s.kind == "superseded" for s in v.signals)
+    from stale.store import _signals_to_json
+
+    store.conn.execute(
+        "UPDATE verdicts SET signals = ? WHERE source = 'wiki' AND page_id = 'old.md'",
+        (_signals_to_json((*v.signals, hazard)),),
+    )
+    store.conn.commit()
+    store.close()
+    store, res = _scan(replace(cfg, semantic=replace(cfg.semantic, enabled=True)))
+    assert res["semantic"]["rejudged"] >= 1
+    v = store.verdict("wiki", "old.md")
+    assert v is not None
+    kinds = [s.kind for s in v.signals]
+    assert "superseded" in kinds and kinds.count("hazard") == 1, kinds
+    assert json.loads(json.dumps([s.message for s in v.signals if s.kind == "hazard"])) == [
+        hazard.message
+    ]
+    store.close()

@@ -13,7 +13,6 @@ its stored claims and findings, no re-verify) only when its signals differ.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stale.config import Config
-from stale.model import ClaimKind, Page, Signal, Status
+from stale.model import HINT_KINDS, ClaimKind, Outcome, Page, Signal, Status
+from stale.semantic.dedup import (
+    SKETCH_NAME,
+    SKETCH_SIZE,
+    drop_metadata,
+    duplicate_groups,
+    sketch_jaccard,
+    text_edges,
+    text_sketch,
+    visible_text,
+)
 from stale.semantic.index import (
     VectorIndex,
     chunk_ids,
@@ -33,11 +42,13 @@ from stale.semantic.index import (
 )
 from stale.semantic.signals import (
     DRIFT,
+    MIN_SHARED_SUBJECTS,
     SEMANTIC_KINDS,
     PageFacts,
     RepoHistory,
     drift_signal,
     duplicate_signal,
+    norm_subject,
     replacement_statements,
     superseded_signal,
     text_words,
@@ -54,20 +65,21 @@ if TYPE_CHECKING:
 #: replacement check); beyond it, a text is fetched again from its connector.
 TEXT_BUDGET = 256_000_000
 NEIGHBOURS = 10
+#: Pages that share claims with a page, considered for `superseded` (most shared first).
+SHARED_NEIGHBOURS = 30
 EMBED_BATCH = 256
-_TAG = re.compile(r"<[^>]+>")
 
 
 def page_body_text(page: Page) -> str:
-    """A page's text with HTML tags dropped (`<code>X</code>` reads as X)."""
-    if page.content_type == "html":
-        return _TAG.sub(" ", page.body)
-    return page.body
+    """A page's visible text: the same for the same content in Markdown or HTML
+    (`<code>X</code>` and `` `X` `` both read as X; Confluence code macros as their code)."""
+    return visible_text(page.body, page.content_type)
 
 
 def page_text(page: Page) -> str:
-    """What is embedded for a page: its title and its text (HTML tags dropped)."""
-    return f"{page.title}\n\n{page_body_text(page)}"
+    """What is embedded for a page, and compared for duplicates: its title and its
+    visible text without metadata lines ("Owner: …", "Last updated: …")."""
+    return f"{page.title}\n\n{drop_metadata(page_body_text(page))}"
 
 
 def idf_path(store_path: Path) -> Path:
@@ -354,6 +366,31 @@ class SemanticPass:
             ):
                 if any(n in sig for n in named) and (s, p) in rows:
                     candidates.add((s, p))
+        busy = everything or bool(candidates)  # else nothing changed: nothing to do
+        subjects = _SubjectIndex(store) if busy and self.scfg.superseded_shared_claims > 0 else None
+        if subjects is not None and not everything:
+            # older pages that share claims with what changed (a low cosine is made up
+            # for by shared claims; see superseded_signal)
+            for i in seeds:
+                if i in by_id:
+                    candidates |= {
+                        k
+                        for k, _ in subjects.sharing(by_id[i], self.scfg.superseded_shared_claims)
+                        if k in rows
+                    }
+
+        # -- near-duplicate texts: every page's shingle sketch, grouped ---------------
+        sketches = (
+            self._sketches(pindex, page_texts)
+            if busy and self.scfg.duplicate_text_similarity > 0
+            else {}
+        )
+        same_text = text_edges(sketches, self.scfg.duplicate_text_similarity)
+        text_groups, _ = duplicate_groups(sketches, 0.0, text=same_text)
+        if not everything:
+            seed_ids = {stable_id(*k) for k in candidates}
+            for i in seed_ids & set(text_groups):
+                candidates |= {by_id[j] for j in text_groups[i] if j in by_id}
         self.stats.evaluated = len(candidates)
 
         # -- signals -----------------------------------------------------------------
@@ -371,12 +408,31 @@ class SemanticPass:
                     order, cindex.search(q, self.scfg.drift_code_neighbours), strict=True
                 ):
                     code_hits[i] = [(j, s) for j, s in hits if s >= self.scfg.drift_code_similarity]
+        cosine_edges = [
+            (i, j, s)
+            for i, hits in neighbours.items()
+            for j, s in hits
+            if s >= self.scfg.duplicate_similarity
+        ]
+        groups, dup_edges = duplicate_groups(sketches, 0.0, cosine_edges, text=same_text)
         histories = self._histories(repo_set, [facts(k) for k in candidates])
         new_signals: dict[tuple[str, str], list[Signal]] = {}
         for key in sorted(candidates):
             f = facts(key)
             pid = stable_id(*key)
             near = [(facts(by_id[j]), s) for j, s in neighbours.get(pid, []) if j in by_id]
+            if subjects is not None and _may_be_superseded(f):
+                # pages on the same topic by the claims both make, whatever their cosine
+                have = {j for j, _ in neighbours.get(pid, [])}
+                extra = [
+                    stable_id(*k)
+                    for k, _ in subjects.sharing(key, self.scfg.superseded_shared_claims)
+                    if k in rows and stable_id(*k) not in have
+                ]
+                vecs = vectors_of([pid, *extra])
+                for j in extra:
+                    if pid in vecs and j in vecs:
+                        near.append((facts(by_id[j]), float(vecs[pid] @ vecs[j])))
             sigs: list[Signal] = []
             words = None
             if any(o.replacements for o, _ in near):
@@ -394,7 +450,14 @@ class SemanticPass:
             drift = drift_signal(f, files, histories, self.scfg)
             if drift is not None:
                 sigs.append(drift)
-            dup = duplicate_signal(f, near, self.scfg)
+            dup = duplicate_signal(
+                f,
+                [
+                    (facts(by_id[j]), *_dup_similarity(pid, j, dup_edges, sketches))
+                    for j in groups.get(pid, [])
+                    if j in by_id
+                ],
+            )
             if dup is not None:
                 sigs.append(dup)
             new_signals[key] = sigs
@@ -406,6 +469,7 @@ class SemanticPass:
         pindex.extra.update({"settings": fp, "heads": heads, "accepted": accepted})
         pindex.save()
         keep = {e[0] for e in pindex.entries.values()}
+        store.prune_embeddings(SKETCH_NAME, keep)
         if cindex is not None:
             keep |= {e[0] for e in cindex.entries.values()}
         store.prune_embeddings(emb.name, keep)
@@ -426,6 +490,30 @@ class SemanticPass:
             )
         idx.extra["store"] = token
         return idx
+
+    def _sketches(
+        self, pindex: VectorIndex, texts: Callable[[str], str | None]
+    ) -> dict[int, np.ndarray]:
+        """page id -> the shingle sketch of its text, from the cache in the store
+        (keyed like the vectors, by the text's content hash), made for new texts."""
+        import numpy as np
+
+        keys = [e[0] for e in pindex.entries.values()]
+        found = {
+            k: np.frombuffer(v, dtype=np.uint32)
+            for k, v in self.store.cached_embeddings(keys, SKETCH_NAME).items()
+        }
+        todo = [k for k in dict.fromkeys(keys) if k not in found]
+        for i in range(0, len(todo), EMBED_BATCH):
+            rows = []
+            for k in todo[i : i + EMBED_BATCH]:
+                t = texts(k)
+                if t is None:
+                    continue
+                found[k] = text_sketch(t)
+                rows.append((k, found[k].tobytes()))
+            self.store.save_embeddings(SKETCH_NAME, SKETCH_SIZE, rows)
+        return {i: found[e[0]] for i, e in pindex.entries.items() if e[0] in found}
 
     def _sync_code(self, emb: Embedder, repo_set: RepoSet, heads: Mapping[str, str]) -> VectorIndex:
         code_path, _ = index_paths(self.cfg.store, "code")
@@ -487,6 +575,86 @@ class SemanticPass:
                     result.newly_current.remove(key)
                 if verdict.status is not Status.STALE and key in result.newly_stale:
                     result.newly_stale.remove(key)
+
+
+def _may_be_superseded(f: PageFacts) -> bool:
+    """Whether a page has a claim about now that the code does not confirm."""
+    if f.record or f.date is None:
+        return False
+    return any(
+        not d.claim.historical
+        and d.claim.kind not in HINT_KINDS
+        and d.outcome is not Outcome.CONFIRMED
+        and d.accepted is None
+        for d in f.findings
+    )
+
+
+class _SubjectIndex:
+    """Which pages state which claim subjects about now (one read of the claims
+    table): the pages that share claims with a page."""
+
+    #: A subject stated on more pages than this is common ground, not a topic.
+    MAX_POSTING = 200
+
+    def __init__(self, store: Store) -> None:
+        ids: dict[tuple[str, str], int] = {}
+        self._page_no: dict[tuple[str, str], int] = {}
+        self._pages: list[tuple[str, str]] = []
+        self._subjects: list[set[int]] = []
+        self._posting: dict[int, list[int]] = {}
+        for src, page_id, kind, subject in store.conn.execute(
+            "SELECT source, page_id, kind, subject FROM claims WHERE historical = 0 "
+            "AND outcome IS NOT NULL AND kind NOT IN ('date', 'marker')"
+        ):
+            key = (src, page_id)
+            no = self._page_no.get(key)
+            if no is None:
+                no = self._page_no[key] = len(self._pages)
+                self._pages.append(key)
+                self._subjects.append(set())
+            sid = ids.setdefault((kind, norm_subject(kind, subject)), len(ids))
+            if sid not in self._subjects[no]:
+                self._subjects[no].add(sid)
+                self._posting.setdefault(sid, []).append(no)
+
+    def sharing(
+        self, page: tuple[str, str], min_share: float, limit: int = SHARED_NEIGHBOURS
+    ) -> list[tuple[tuple[str, str], int]]:
+        """Pages with at least MIN_SHARED_SUBJECTS subjects in common with `page`,
+        making at least `min_share` of the smaller one's: the most shared first."""
+        no = self._page_no.get(page)
+        if no is None:
+            return []
+        mine = self._subjects[no]
+        counts: dict[int, int] = {}
+        for sid in mine:
+            posting = self._posting.get(sid, ())
+            if len(posting) > self.MAX_POSTING:
+                continue
+            for other in posting:
+                if other != no:
+                    counts[other] = counts.get(other, 0) + 1
+        hits = [
+            (self._pages[o], n)
+            for o, n in counts.items()
+            if n >= MIN_SHARED_SUBJECTS and n / min(len(mine), len(self._subjects[o])) >= min_share
+        ]
+        hits.sort(key=lambda t: (-t[1], t[0]))
+        return hits[:limit]
+
+
+def _dup_similarity(
+    a: int, b: int, edges: Mapping[tuple[int, int], float], sketches: Mapping[int, np.ndarray]
+) -> tuple[float, str]:
+    """How alike two pages of one duplicate group are: their text (shingle Jaccard),
+    or the embedder's cosine where that is what joined them."""
+    key = (min(a, b), max(a, b))
+    sa, sb = sketches.get(a), sketches.get(b)
+    text = sketch_jaccard(sa, sb) if sa is not None and sb is not None else 0.0
+    if key in edges and edges[key] > text:
+        return edges[key], "cosine"
+    return text, "text"
 
 
 def _accepted_fingerprints(store: Store) -> dict[str, str]:

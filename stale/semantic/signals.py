@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from stale.config import SemanticConfig
-from stale.model import HINT_KINDS, Evidence, Finding, Outcome, Signal
+from stale.model import HINT_KINDS, Claim, Evidence, Finding, Outcome, Signal
 
 SUPERSEDED = "superseded"
 DRIFT = "drift"
@@ -38,6 +38,9 @@ DUPLICATE = "duplicate"
 SEMANTIC_KINDS = frozenset({SUPERSEDED, DRIFT, DUPLICATE})
 MAX_COMMITS_SHOWN = 5
 MAX_FILES_SHOWN = 4
+#: A page under `superseded_similarity` counts as the same topic only with at least
+#: this many claim subjects in common (and `superseded_shared_claims` of them).
+MIN_SHARED_SUBJECTS = 2
 
 
 @dataclass
@@ -169,45 +172,173 @@ def _successors(suggestion: str) -> list[str]:
     return out
 
 
+_VERSION_SEGMENT = re.compile(r"/v\d+(?=/|$)")
+_LEAF_TOKENS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+#: The claim kinds whose subject may be written as a leaf key on one page and
+#: dotted on the other ("pool_size" and "database.pool_size").
+_DOTTED = "config"
+
+
+def _endpoint(subject: str) -> tuple[str | None, str]:
+    method, sep, path = subject.partition(" ")
+    if sep and method.isupper():
+        return method, path
+    return None, subject
+
+
+def norm_subject(kind: str, subject: str) -> str:
+    """A subject the way two pages may both write it: an endpoint without its method,
+    a path without "./" and a trailing "/"."""
+    if kind == "endpoint":
+        return _endpoint(subject)[1]
+    if kind in ("path", "link"):
+        return subject.removeprefix("./").rstrip("/") or subject
+    return subject
+
+
+def _leaf(subject: str) -> str:
+    return subject.rsplit(".", 1)[-1]
+
+
+def _parent(subject: str) -> str:
+    return subject.rsplit(".", 1)[0] if "." in subject else ""
+
+
+class PageClaims:
+    """A page's findings about now, looked up by kind and subject the way another
+    page may write them."""
+
+    def __init__(self, findings: Iterable[Finding]) -> None:
+        self.by_key: dict[tuple[str, str], list[Finding]] = {}
+        self.leaves: dict[str, set[str]] = {}
+        for f in findings:
+            c = f.claim
+            if c.kind in HINT_KINDS or c.historical:
+                continue
+            kind = str(c.kind)
+            self.by_key.setdefault((kind, norm_subject(kind, c.subject)), []).append(f)
+            if kind == _DOTTED:
+                self.leaves.setdefault(_leaf(c.subject), set()).add(c.subject)
+
+    def subjects(self) -> set[tuple[str, str]]:
+        return set(self.by_key)
+
+    def unique_leaf(self, subject: str) -> bool:
+        """Whether `subject`'s leaf key names one key on this page."""
+        return len(self.leaves.get(_leaf(subject), ())) <= 1
+
+    def find(self, kind: str, subject: str, *, leaf: bool = False) -> list[Finding]:
+        """This page's findings about `subject`: the same one, an endpoint with or
+        without the method, and with `leaf`, a config key written as its leaf here
+        or there when that leaf names one key on this page."""
+        hits = self.by_key.get((kind, norm_subject(kind, subject)), [])
+        if kind == "endpoint":
+            method = _endpoint(subject)[0]
+            hits = [
+                h for h in hits if method is None or _endpoint(h.claim.subject)[0] in (None, method)
+            ]
+        if hits or kind != _DOTTED or not leaf:
+            return hits
+        keys = [
+            k
+            for k in self.leaves.get(_leaf(subject), ())
+            if k.endswith("." + subject) or subject.endswith("." + k)
+        ]
+        return self.by_key.get((kind, keys[0]), []) if len(keys) == 1 else []
+
+    def all(self, kind: str) -> list[Finding]:
+        return [f for (k, _), fs in self.by_key.items() if k == kind for f in fs]
+
+
+def _tokens(leaf: str) -> list[str]:
+    return [t.lower() for t in _LEAF_TOKENS.findall(leaf)]
+
+
+def _renamed_sibling(a: str, b: str) -> bool:
+    """Config keys that look like one key renamed in place: the same parent, leaves
+    that differ but start with the same word ("autoscaling.max" and
+    "autoscaling.maxReplicas"; "db_size" and "db_instance_class")."""
+    if a == b or _parent(a) != _parent(b):
+        return False
+    ta, tb = _tokens(_leaf(a)), _tokens(_leaf(b))
+    return bool(ta) and bool(tb) and ta[0] == tb[0]
+
+
+def _inferred_successor(c: Claim, mine: PageClaims, theirs: PageClaims) -> Finding | None:
+    """What the newer page says instead of a claim that is missing here, when no
+    verifier named a successor: an endpoint under another API version
+    (`GET /v1/x` -> `/v2/x`), or a config key renamed in place with the same value.
+    Only when exactly one claim of the newer page fits and this page does not
+    mention it."""
+    kind = str(c.kind)
+    fits: list[Finding] = []
+    if kind == "endpoint":
+        method, path = _endpoint(c.subject)
+        unversioned = _VERSION_SEGMENT.sub("/v", path)
+        for t in theirs.all(kind):
+            tm, tp = _endpoint(t.claim.subject)
+            if (
+                tp != path
+                and _VERSION_SEGMENT.sub("/v", tp) == unversioned
+                and (method is None or tm in (None, method))
+            ):
+                fits.append(t)
+    elif kind == _DOTTED and c.value is not None:
+        for t in theirs.all(kind):
+            if t.claim.value == c.value and _renamed_sibling(c.subject, t.claim.subject):
+                fits.append(t)
+    fits = [
+        t for t in fits if t.outcome not in _BAD and not mine.find(kind, t.claim.subject, leaf=True)
+    ]
+    subjects = {t.claim.subject for t in fits}
+    return fits[0] if len(subjects) == 1 else None
+
+
 def claim_conflicts(older: PageFacts, newer: PageFacts) -> list[str]:
     """Where the newer page contradicts the older one, in words (most telling first)."""
-    by_subject: dict[tuple[str, str], list[Finding]] = {}
-    for f in newer.findings:
-        if not f.claim.historical and f.claim.kind not in HINT_KINDS:
-            by_subject.setdefault((str(f.claim.kind), f.claim.subject), []).append(f)
+    theirs = PageClaims(newer.findings)
+    mine = PageClaims(older.findings)
     out: list[str] = []
     for f in older.findings:
         c = f.claim
         if c.historical or c.kind in HINT_KINDS or f.accepted is not None:
             continue  # accepted in the triage baseline: a person said it is fine
-        theirs = by_subject.get((str(c.kind), c.subject), [])
-        confirmed_there = [t for t in theirs if t.outcome is Outcome.CONFIRMED]
+        kind = str(c.kind)
+        there = theirs.find(kind, c.subject, leaf=mine.unique_leaf(c.subject))
+        confirmed_there = [t for t in there if t.outcome is Outcome.CONFIRMED]
         if f.outcome in _BAD and confirmed_there:
             out.append(
                 f"{c.kind} `{c.subject}` is {f.outcome} here and confirmed on the newer page"
             )
             continue
-        if f.outcome in _BAD and f.suggestion:
-            succ = next(
-                (
-                    s
-                    for s in _successors(f.suggestion)
-                    if any(
-                        t.outcome is Outcome.CONFIRMED for t in by_subject.get((str(c.kind), s), [])
-                    )
-                ),
-                None,
-            )
+        if f.outcome in _BAD:
+            succ = None
+            for s in _successors(f.suggestion or ""):
+                if kind == _DOTTED and "." not in s and _parent(c.subject):
+                    s = f"{_parent(c.subject)}.{s}"  # "renamed to `ttlSeconds`"
+                hit = [t for t in theirs.find(kind, s, leaf=True) if t.outcome is Outcome.CONFIRMED]
+                if hit:
+                    succ = hit[0].claim.subject
+                    break
             if succ is not None:
                 out.append(
                     f"{c.kind} `{c.subject}` is {f.outcome} here; the newer page uses `{succ}`"
                 )
                 continue
+            if f.outcome is Outcome.MISSING and not there:
+                t = _inferred_successor(c, mine, theirs)
+                if t is not None:
+                    same = " with the same value" if kind == _DOTTED else ""
+                    out.append(
+                        f"{c.kind} `{c.subject}` is missing here; the newer page has "
+                        f"`{t.claim.subject}`{same}"
+                    )
+                    continue
         if c.value is None or f.outcome is Outcome.CONFIRMED:
             continue
         other = [
             t
-            for t in theirs
+            for t in there
             if t.claim.value is not None
             and t.claim.value != c.value
             and t.outcome not in _BAD
@@ -221,6 +352,18 @@ def claim_conflicts(older: PageFacts, newer: PageFacts) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def shared_subjects(older: PageFacts, newer: PageFacts) -> tuple[int, float]:
+    """How many claim subjects (kind and subject, about now) both pages state, and
+    what share of the smaller page's subjects that is: evidence that two pages are
+    on the same topic, whatever the embedder says."""
+    a = PageClaims(older.findings).subjects()
+    b = PageClaims(newer.findings).subjects()
+    if not a or not b:
+        return 0, 0.0
+    n = len(a & b)
+    return n, n / min(len(a), len(b))
+
+
 def superseded_signal(
     page: PageFacts,
     page_words: set[str] | None,
@@ -230,14 +373,25 @@ def superseded_signal(
     """The `superseded` signal naming the newer page, or None."""
     if page.record or page.date is None:
         return None
-    best: tuple[int, float, PageFacts, str] | None = None
+    best: tuple[int, float, PageFacts, str, str] | None = None
     for other, sim in neighbours:
-        if sim < cfg.superseded_similarity or other.date is None or other.date <= page.date:
+        if other.date is None or other.date <= page.date:
             continue
         if other.record and not other.replacements:
             continue
+        close = sim >= cfg.superseded_similarity
+        topic = f"similarity {sim:.2f}"
+        if not close:
+            # a low cosine, made up for by the claims both pages make (a conflict is
+            # still needed: the shared subjects only say the topic is the same)
+            if other.record or cfg.superseded_shared_claims <= 0:
+                continue
+            n, share = shared_subjects(page, other)
+            if n < MIN_SHARED_SUBJECTS or share < cfg.superseded_shared_claims:
+                continue
+            topic += f", {n} claims in common"
         reasons = [] if other.record else claim_conflicts(page, other)
-        rep = _replaced_here(page, page_words, other) if page_words is not None else None
+        rep = _replaced_here(page, page_words, other) if page_words is not None and close else None
         if rep is not None:
             reasons.insert(0, f'it says "{rep[2]}"')
         if not reasons:
@@ -245,36 +399,35 @@ def superseded_signal(
         why = "; ".join(reasons[:2]) + (f" (+{len(reasons) - 2} more)" if len(reasons) > 2 else "")
         rank = (len(reasons), sim)
         if best is None or rank > (best[0], best[1]):
-            best = (len(reasons), sim, other, why)
+            best = (len(reasons), sim, other, why, topic)
     if best is None:
         return None
-    _, sim, other, why = best
+    _, sim, other, why, topic = best
     assert other.date is not None
     when = other.date.date().isoformat()
     return Signal(
         kind=SUPERSEDED,
-        message=(
-            f'superseded by {other.ref} ("{other.title}", {when}, similarity {sim:.2f}): {why}'
-        ),
+        message=f'superseded by {other.ref} ("{other.title}", {when}, {topic}): {why}',
         weight=cfg.superseded_weight,
         evidence=(Evidence(repo=other.source, path=other.page_id, date=when, text=why[:300]),),
     )
 
 
 def duplicate_signal(
-    page: PageFacts, neighbours: Sequence[tuple[PageFacts, float]], cfg: SemanticConfig
+    page: PageFacts, group: Sequence[tuple[PageFacts, float, str]]
 ) -> Signal | None:
-    """The `duplicate` signal (weight 0) naming the near-identical pages, or None."""
-    dups = [(o, s) for o, s in neighbours if s >= cfg.duplicate_similarity]
-    if not dups:
+    """The `duplicate` signal (weight 0) naming the other pages of the page's
+    near-duplicate group: (page, similarity, "text" or "cosine"), or None."""
+    if not group:
         return None
-    names = ", ".join(f"{o.ref} ({s:.2f})" for o, s in dups[:5])
-    more = f" and {len(dups) - 5} more" if len(dups) > 5 else ""
+    ranked = sorted(group, key=lambda t: (-t[1], t[0].ref))
+    names = ", ".join(f"{o.ref} ({how} {s:.2f})" for o, s, how in ranked[:5])
+    more = f" and {len(ranked) - 5} more" if len(ranked) > 5 else ""
     return Signal(
         kind=DUPLICATE,
         message=f"near-duplicate of {names}{more}",
         weight=0.0,
-        evidence=tuple(Evidence(repo=o.source, path=o.page_id) for o, _ in dups[:5]),
+        evidence=tuple(Evidence(repo=o.source, path=o.page_id) for o, _, _ in ranked[:5]),
     )
 
 
