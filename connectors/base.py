@@ -38,7 +38,13 @@ class Connector(Protocol):
 
 @runtime_checkable
 class Taggable(Protocol):
-    """Connectors that can write a tag back to the wiki."""
+    """Connectors that can write a tag back to the wiki.
+
+    `tag` and `untag` must be idempotent (write only what is missing), because
+    a write whose answer was lost is retried on the next run. Optionally, a
+    connector also offers `is_tagged(page) -> bool`, reading the wiki's current
+    state: `stale tag` uses it to settle a write whose outcome is unknown
+    before acting again (without it such a page stays unsettled)."""
 
     def tag(self, page: Page, verdict: Verdict) -> None: ...
 
