@@ -4,9 +4,11 @@
 
 Feeds each regex-heavy reader (claim extraction for markdown, html and wikitext;
 front matter; page dates; every codebase extractor, dispatched by file name as
-the index does) long runs of the characters their patterns treat specially:
-backticks, dashes, underscores, `{{`, `<`, nested brackets, spaces, `${`, `|`,
-quotes, code spans, links, and near-misses of flags and env vars. Each input is
+the index does; prompt-injection hazard detection for each content type) long runs
+of the characters their patterns treat specially: backticks, dashes, underscores,
+`{{`, `<`, nested brackets, spaces, `${`, `|`, quotes, code spans, links, near-misses
+of flags and env vars, comments, hidden elements, instruction words, zero-width and
+tag characters, entities. Each input is
 timed at `--size` and at a quarter of it. A `FAIL` line marks an input over
 `--bound` seconds (generous: markdown-it-py needs up to ~25 s for 1 MB of
 brackets; the backtracking bugs this found took minutes to hours), or one whose
@@ -68,6 +70,13 @@ PATTERNS: dict[str, tuple[str, str, str]] = {
     "unclosed-code": ("<code>", "", ""),
     "wiki-links": ("[[a|", "", ""),
     "ext-links": ("[http://a ", "", ""),
+    # prompt-injection hazard detection (stale/hazard.py)
+    "comments": ("<!--", "", ""),
+    "hidden-divs": ('<div style="display:none">', "", ""),
+    "instruction-words": ("ignore all previous you are now as an ", "", ""),
+    "zero-width": ("a\u200b", "", ""),
+    "tag-chars": ("\U000e0041", "", ""),
+    "entities": ("&lt;|", "", ""),
 }
 
 
@@ -81,6 +90,16 @@ def _extract(content_type: str) -> Callable[[str], object]:
             return extract_claims(page)
         except ExtractionError:
             return None  # documented; a bug, but not a hang
+
+    return run
+
+
+def _hazards(content_type: str) -> Callable[[str], object]:
+    def run(text: str) -> object:
+        from stale.hazard import detect_hazards
+        from stale.model import Page
+
+        return detect_hazards(Page("b", "p", "file:///p", "P", text, content_type))
 
     return run
 
@@ -114,6 +133,9 @@ TARGETS: dict[str, Callable[[str], object]] = {
     "extract:markdown": _extract("markdown"),
     "extract:html": _extract("html"),
     "extract:wikitext": _extract("wikitext"),
+    "hazard:markdown": _hazards("markdown"),
+    "hazard:html": _hazards("html"),
+    "hazard:wikitext": _hazards("wikitext"),
     "front-matter": _front_matter,
     "dates": _dates,
     **{

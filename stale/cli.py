@@ -353,6 +353,13 @@ def format_verdict(
     if v.reasons:
         lines.append("  why:")
         lines += [f"    - {r}" for r in v.reasons]
+    hazards = [s for s in v.signals if s.kind == "hazard"]
+    if hazards:
+        head = "HAZARD" if not color else typer.style("HAZARD", fg=typer.colors.MAGENTA, bold=True)
+        lines.append(f"  {head}: hidden or agent-directed text (the filter drops it by default):")
+        for s in hazards:
+            lines.append(f"    ! {s.message}")
+            lines += [f"         line {e.line}: {e.text}" for e in s.evidence]
     shown = [
         f
         for f in v.findings

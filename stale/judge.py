@@ -11,9 +11,11 @@ below the stale threshold.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from stale.config import JudgeConfig
+from stale.hazard import HAZARD, detect_hazards
 from stale.model import (
     HINT_KINDS,
     Claim,
@@ -147,7 +149,31 @@ def judge(
     signals: Sequence[Signal] = (),
     now: datetime | None = None,
 ) -> Verdict:
-    """Decide a page's status from its findings and signals."""
+    """Decide a page's status from its findings and signals. Prompt-injection hazards
+    on the page (stale.hazard) are added to the signals afterwards: they are shown
+    and the filter acts on them, but they never change the status, score or reasons.
+    Hazard signals passed in are kept only when the page comes without its body (a
+    re-judge from the store); with a body they are detected afresh."""
+    others = [s for s in signals if s.kind != HAZARD]
+    verdict = _decide(page, claims, findings, cfg, signals=others, now=now)
+    return _with_hazards(verdict, page, [s for s in signals if s.kind == HAZARD])
+
+
+def _with_hazards(verdict: Verdict, page: Page, passed: Sequence[Signal] = ()) -> Verdict:
+    body = page.body if isinstance(page.body, str) else ""
+    hazards = detect_hazards(page) if body else list(passed)
+    return replace(verdict, signals=(*verdict.signals, *hazards)) if hazards else verdict
+
+
+def _decide(
+    page: Page,
+    claims: Sequence[Claim],
+    findings: Sequence[Finding],
+    cfg: JudgeConfig,
+    *,
+    signals: Sequence[Signal] = (),
+    now: datetime | None = None,
+) -> Verdict:
     now = now or datetime.now(UTC)
     all_signals = [*hint_signals(page, claims, cfg, now), *signals]
 
@@ -252,8 +278,9 @@ def judge(
 
 
 def unknown_verdict(page: Page, error: str, now: datetime | None = None) -> Verdict:
-    """A page that could not be checked: says why, keeps nothing else."""
-    return Verdict(
+    """A page that could not be checked: says why, keeps nothing else but the
+    prompt-injection hazards found in its body (when the connector delivered one)."""
+    verdict = Verdict(
         source=page.source,
         page_id=page.page_id,
         status=Status.UNKNOWN,
@@ -263,3 +290,4 @@ def unknown_verdict(page: Page, error: str, now: datetime | None = None) -> Verd
         content_hash=page.content_hash,
         error=error,
     )
+    return _with_hazards(verdict, page)

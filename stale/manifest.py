@@ -10,9 +10,11 @@ then one line per page that has a verdict:
     {"source": "wiki", "page_id": "ops/deploy.md", "url": "https://...",
      "canonical_urls": ["//wiki.example.com/ops/deploy.md"], "title": "Deploy",
      "status": "stale", "score": 0.9, "checked_at": "2025-03-02T10:00:00+00:00",
-     "content_hash": "ab12...", "reasons": ["..."], "evidence": ["..."], "aliases": []}
+     "content_hash": "ab12...", "reasons": ["..."], "evidence": ["..."], "aliases": [],
+     "hazard": false, "hazards": []}
 
-Readers ignore keys they do not know; a bigger `version` is refused.
+Readers ignore keys they do not know; a bigger `version` is refused. `hazard` and
+`hazards` were added within version 1: a manifest without them reads as no hazard.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ MANIFEST_SCHEMA = "stale.manifest"
 MANIFEST_VERSION = 1
 MAX_REASONS = 3
 MAX_EVIDENCE = 3
+MAX_HAZARDS = 3
+#: What a page with `"hazard": true` but no `hazards` list says.
+HAZARD_REASON = "the page contains hidden or agent-directed text"
 ALIAS_PROPERTIES = ("aliases", "alias", "redirect_from", "redirects")
 
 
@@ -58,7 +63,8 @@ class PageStatus:
 
     `status` is the stored verdict (current/suspect/stale/unknown); `reasons` and
     `evidence` are the first few, most important first; `aliases` are other addresses
-    the page is known under.
+    the page is known under. `hazards` are the page's prompt-injection hazards
+    (stale.hazard), in stale's own words without page text; any makes `hazard` true.
     """
 
     source: str
@@ -73,6 +79,12 @@ class PageStatus:
     evidence: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     canonical_urls: tuple[str, ...] = field(default=(), compare=False)
+    hazards: tuple[str, ...] = ()
+
+    @property
+    def hazard(self) -> bool:
+        """The page holds hidden or agent-directed text (docs/security.md)."""
+        return bool(self.hazards)
 
     @property
     def key(self) -> str:
@@ -93,6 +105,8 @@ class PageStatus:
             "reasons": list(self.reasons),
             "evidence": list(self.evidence),
             "aliases": list(self.aliases),
+            "hazard": self.hazard,
+            "hazards": list(self.hazards),
         }
 
     @classmethod
@@ -112,7 +126,33 @@ class PageStatus:
             evidence=tuple(str(e) for e in d.get("evidence") or ())[:MAX_EVIDENCE],
             aliases=tuple(str(a) for a in d.get("aliases") or ()),
             canonical_urls=tuple(str(c) for c in d.get("canonical_urls") or ()),
+            hazards=_hazards_of(d),
         )
+
+
+def _hazards_of(d: Mapping[str, Any]) -> tuple[str, ...]:
+    raw = d.get("hazards")
+    hazards = tuple(str(h) for h in raw)[:MAX_HAZARDS] if isinstance(raw, list) else ()
+    if not hazards and d.get("hazard") is True:
+        return (HAZARD_REASON,)
+    return hazards
+
+
+def _hazard_messages(signals_json: str | None) -> tuple[str, ...]:
+    """The messages of a stored verdict's hazard signals (most verdicts have none: a
+    substring test spares parsing their JSON)."""
+    if not signals_json or '"hazard"' not in signals_json:
+        return ()
+    try:
+        signals = json.loads(signals_json)
+    except ValueError:
+        return ()
+    out = [
+        str(s.get("message") or HAZARD_REASON)
+        for s in signals
+        if isinstance(s, dict) and s.get("kind") == "hazard"
+    ]
+    return tuple(out[:MAX_HAZARDS])
 
 
 def _canonical(url: str, aliases: Iterable[str]) -> tuple[str, ...]:
@@ -162,11 +202,11 @@ def statuses_from_store(conn: Any) -> Iterator[PageStatus]:
             bucket.append(text)
     for row in conn.execute(
         "SELECT v.source, v.page_id, v.status, v.score, v.reasons, v.checked_at, "
-        "v.content_hash, p.url, p.title, p.properties "
+        "v.content_hash, p.url, p.title, p.properties, v.signals "
         "FROM verdicts v LEFT JOIN pages p ON p.source = v.source AND p.page_id = v.page_id "
         "ORDER BY v.source, v.page_id"
     ):
-        source, page_id, status, score, reasons, checked_at, chash, url, title, props = row
+        source, page_id, status, score, reasons, checked_at, chash, url, title, props, sigs = row
         try:
             reason_list = tuple(str(r) for r in json.loads(reasons or "[]"))
         except ValueError:
@@ -185,6 +225,7 @@ def statuses_from_store(conn: Any) -> Iterator[PageStatus]:
             evidence=tuple(evidence.get((source, page_id), ())),
             aliases=aliases,
             canonical_urls=_canonical(url or "", aliases),
+            hazards=_hazard_messages(sigs),
         )
 
 

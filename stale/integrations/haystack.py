@@ -4,7 +4,9 @@
     pipe.add_component("stale", StaleDocumentFilter(store=".stale/stale.db"))
     pipe.connect("retriever.documents", "stale.documents")
 
-Documents are matched through `Document.meta` (`file_path`, `url`, `page_id`, ...).
+Documents are matched through `Document.meta` (`file_path`, `url`, `page_id`, ...); a
+kept document's `meta` gets `stale_status` (and `stale_hazard` for a page with hidden or
+agent-directed text, which the default policies drop).
 """
 
 from __future__ import annotations

@@ -33,7 +33,9 @@ class StaleDocumentCompressor(BaseDocumentCompressor):
 
     Documents are matched through `metadata` (`source`, `url`, `page_id`, ...); the
     annotations land in a copy's metadata (`stale_status`, `stale_reasons`,
-    `stale_checked_at`) and, for annotated ones, a warning before `page_content`.
+    `stale_checked_at`; `stale_hazard` for a page with hidden or agent-directed text,
+    which the default policies drop) and, for annotated ones, a warning before
+    `page_content`.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)

@@ -6,7 +6,9 @@
     )
 
 Nodes are matched through `node.metadata` (`file_path`, `url`, `page_id`, ...) and the
-node's `ref_doc_id`; `downrank` multiplies `NodeWithScore.score`.
+node's `ref_doc_id`; `downrank` multiplies `NodeWithScore.score`. Annotations
+(`stale_status`, `stale_hazard` for a page with hidden or agent-directed text, ...) go to
+the node's metadata, kept out of its embedding.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from stale.model import Finding, Outcome, Status
+from stale.model import Finding, Outcome, Signal, Status, Verdict
 from stale.report.interface import PageVerdict
 from stale.store import RunRecord, StoredPage
 
@@ -365,6 +365,47 @@ def charts(run: RunRecord | None, pages: Sequence[PageVerdict], newly: list[str]
     )
 
 
+# -- hazards ---------------------------------------------------------------------
+
+
+def hazards_of(v: Verdict) -> list[Signal]:
+    """The verdict's prompt-injection hazards (stale.hazard)."""
+    return [s for s in v.signals if s.kind == "hazard"]
+
+
+def _hazard_html(signals: Sequence[Signal]) -> str:
+    items = []
+    for s in signals:
+        ev = "".join(
+            f"<li>line {e.line}: <code>{esc(e.text or '')}</code></li>" for e in s.evidence
+        )
+        items.append(f"<li>{esc(s.message)}{f'<ul>{ev}</ul>' if ev else ''}</li>")
+    return (
+        '<div class="hz"><strong>Hidden or agent-directed text</strong> '
+        '<span class="muted">(possible prompt injection; the retrieval filter drops it by '
+        f"default)</span><ul>{''.join(items)}</ul></div>"
+    )
+
+
+def hazard_section(pages: Sequence[PageVerdict]) -> str:
+    """A list of the pages with hazards, linked to their rows; empty when none."""
+    rows = [(i, p, hz) for i, p in enumerate(pages) if (hz := hazards_of(p.verdict))]
+    if not rows:
+        return ""
+    items = "".join(
+        f'<li><a href="#p{i}">{esc(p.page.title or p.page.page_id)}</a> '
+        f"<code>{esc(p.page.source)}:{esc(p.page.page_id)}</code>: "
+        f"{esc('; '.join(s.message for s in hz))}</li>"
+        for i, p, hz in rows
+    )
+    return (
+        f"<h2>Pages with hidden or agent-directed text ({len(rows)})</h2>"
+        '<p class="muted">Possible prompt injection aimed at the agents that read the wiki. '
+        "A hazard does not change a page's status; the retrieval filter drops these pages "
+        f'by default.</p><ul class="hzl">{items}</ul>'
+    )
+
+
 # -- the table -------------------------------------------------------------------
 
 
@@ -410,6 +451,9 @@ def _details_html(p: PageVerdict) -> str:
         parts.append(f' <span class="muted">{esc(page.url)}</span>')
     if v.error:
         parts.append(f'<p class="err">{esc(v.error)}</p>')
+    hazards = hazards_of(v)
+    if hazards:
+        parts.append(_hazard_html(hazards))
     if v.reasons:
         parts.append("<ul>" + "".join(f"<li>{esc(r)}</li>" for r in v.reasons) + "</ul>")
     against = [f for f in v.findings if f.outcome in (Outcome.CONTRADICTED, Outcome.MISSING)]
@@ -433,12 +477,13 @@ def _row(i: int, p: PageVerdict) -> str:
     v, page = p.verdict, p.page
     status = v.status
     lm = page.last_modified.date().isoformat() if page.last_modified else ""
+    hz = ' <span class="b hazard">hazard</span>' if hazards_of(v) else ""
     return (
         f'<tr id="p{i}" data-r="{_RANK.get(status, len(_ORDER))}">'
         f"<td><details><summary>{esc(page.title or page.page_id)}</summary>"
         f"{_details_html(p)}</details></td>"
         f"<td>{esc(page.source)}</td>"
-        f'<td><span class="b {esc(status)}">{esc(status)}</span></td>'
+        f'<td><span class="b {esc(status)}">{esc(status)}</span>{hz}</td>'
         f"<td>{v.score:.2f}</td><td>{lm}</td><td>{esc(owner_of(page))}</td></tr>"
     )
 
@@ -496,6 +541,8 @@ h2 { font-size: 17px; margin: 28px 0 10px; }
 .unknown { background: #78909c; }
 .current { background: #2e7d32; }
 .total { background: #37474f; }
+.hazard { background: #6a1b9a; }
+.hz { border-left: 3px solid #6a1b9a; padding-left: 8px; margin: 6px 0; }
 .newly { margin: 4px 0; padding-left: 20px; max-height: 180px; overflow: auto; }
 .legend { display: flex; gap: 14px; margin: 0 0 8px; color: var(--muted); }
 .key i {
@@ -638,6 +685,9 @@ def _header(run: RunRecord | None, pages: Sequence[PageVerdict], newly: list[str
         meta = "No scan run recorded."
     badges = "".join(f'<span class="b {s}">{counts[s]} {s}</span>' for s in _ORDER)
     badges += f'<span class="b total">{len(pages)} pages</span>'
+    n_hazard = sum(1 for p in pages if hazards_of(p.verdict))
+    if n_hazard:
+        badges += f'<span class="b hazard">{n_hazard} with hidden or agent-directed text</span>'
     if newly:
         shown = ", ".join(esc(k) for k in newly[:10])
         if len(newly) > 10:
@@ -664,6 +714,7 @@ class HtmlReporter:
             f"<title>{esc(title)}</title><style>{_CSS}</style></head><body><main>"
         )
         out.write(_header(run, ordered, newly))
+        out.write(hazard_section(ordered))
         out.write("<h2>Charts</h2>")
         out.write(charts(run, ordered, newly))
         out.write("<h2>Pages</h2>")

@@ -55,6 +55,7 @@ def verdict_dict(v: Verdict, *, url: str = "", title: str = "") -> dict[str, Any
         "content_hash": v.content_hash,
         "reasons": list(v.reasons),
         "error": v.error,
+        "hazard": any(s.kind == "hazard" for s in v.signals),
         "signals": [
             {
                 "kind": s.kind,
