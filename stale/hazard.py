@@ -5,7 +5,8 @@ staleness: it never changes a page's status or score; the retrieval filter acts 
 (docs/filter.md, `Policies.hazard`). Four families, at most one signal each:
 
 - **agent-directed text** in what a reader sees: "ignore all previous instructions",
-  chat-template role markers (`<|im_start|>`, `[INST]`), "reveal your system prompt",
+  chat-template turns (`<|im_start|>system`, `[INST]`, `System: you must` at a line
+  start; a terminator like `<|endoftext|>` alone is not one), "reveal your system prompt",
   "you are now an unrestricted AI", "as an AI, you must", "note to AI agents",
   "do not tell the user" or "send the conversation to https://..." next to words that
   address an AI. Not flagged in code (fenced or inline code, `<code>`, `<pre>`, code
@@ -15,15 +16,16 @@ staleness: it never changes a page's status or score; the retrieval filter acts 
   or with the `hidden` attribute, that holds instruction-like text, words addressed to
   an AI, or 12 words or more; an `aria-hidden`, `<script>`, `<style>`, `<template>` or
   `<noscript>` element, an HTML comment or a Markdown comment link (`[//]: # (...)`)
-  holding instruction-like text. stale's own `<!-- stale: ignore ... -->` comments are
-  skipped. Hidden markup shown as code (a Markdown fence, a CDATA code macro, wikitext
-  `<pre>`/`<nowiki>`) is not hidden.
-- **invisible characters**: bidirectional controls (U+202A..U+202E, U+2066..U+2069,
-  U+200E/F, U+061C) on a page without right-to-left text, and three or more zero-width
-  characters (U+200B..U+200D, U+2060..U+2064, U+FEFF after the start, U+180E) that no
-  emoji sequence or script needs (a ZWJ inside 👨‍👩‍👧, a ZWNJ in Persian, a ZWSP in Thai
-  are not counted). Instruction-like text spelled with invisible characters in between
-  is found as agent-directed text.
+  holding instruction-like text. stale's own `<!-- stale: ignore ... -->` comments hold
+  none, so they are never flagged. Hidden markup shown as code (a Markdown fence or
+  inline code, a CDATA code macro, wikitext `<pre>`/`<nowiki>`) is not hidden.
+- **invisible characters**: bidirectional controls (U+202A..U+202E, U+2066..U+2069)
+  outside code on a page without right-to-left text; three or more zero-width
+  characters (U+200B..U+200D, U+2060..U+2064, U+FEFF after the start, U+180E, the marks
+  U+200E/F and U+061C) inside words or in runs, that no emoji sequence or script needs
+  (a ZWJ inside 👨‍👩‍👧, a ZWNJ in Persian, a ZWSP in Thai are not counted, nor a stray
+  one between tags or words). Instruction-like text spelled with invisible characters
+  in between is found as agent-directed text.
 - **Unicode tag characters** (U+E0000..U+E007F), which spell ASCII that readers do not
   see but models do; the decoded text is shown. Emoji subdivision flags (🏴 + tags) are
   not counted.

@@ -599,6 +599,7 @@ def test_scan_check_filter_manifest_and_reports(
 
 
 def test_rejudging_from_the_store_keeps_the_hazard(scanned: dict[str, Path | str]) -> None:
+    from stale.semantic.signals import SEMANTIC_KINDS
     from stale.store import Store
     from stale.triage import rejudge_page
 
@@ -607,6 +608,11 @@ def test_rejudging_from_the_store_keeps_the_hazard(scanned: dict[str, Path | str
         assert before is not None
         source = before.source
         after = rejudge_page(store, source, "inject.md", CFG)
+        assert after is not None
+        # as the semantic pass does it: its own kinds replaced, the hazard kept
+        after = rejudge_page(
+            store, source, "inject.md", CFG, signals=[], replace_kinds=SEMANTIC_KINDS
+        )
         assert after is not None
         assert [s for s in after.signals if s.kind == "hazard"] == [
             s for s in before.signals if s.kind == "hazard"
