@@ -114,9 +114,11 @@ def repo_change(root: Path, old: str, new: str) -> RepoChange | None:
     return RepoChange(paths=frozenset(paths), words=frozenset(words), moved=frozenset(moved))
 
 
-#: Kinds whose claim, without a value, only says a name exists: an edit of a line
-#: that keeps the name (a changed default, a reformatted call) cannot change it.
-_PRESENCE_KINDS = frozenset({ClaimKind.CONFIG, ClaimKind.ENV, ClaimKind.FLAG})
+#: Kinds whose claim, without a value, only says a name exists (their verifiers
+#: look for a definition or a mention, never at the rest of the line): an edit of
+#: a line that keeps the name (a changed default, a new parameter) cannot change
+#: it. A change to the file their evidence points at still re-checks them.
+_PRESENCE_KINDS = frozenset({ClaimKind.CONFIG, ClaimKind.ENV, ClaimKind.FLAG, ClaimKind.SYMBOL})
 
 
 def presence_only(kind: str, value: str | None) -> bool:

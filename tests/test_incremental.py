@@ -170,3 +170,32 @@ def test_a_bare_key_page_is_not_rechecked_when_only_a_value_changes(tmp_path: Pa
     git(repo, "commit", "-q", "-am", "zeta renames pool_size")
     fourth = _scan(wiki, repo, store)
     assert _rechecked(store, fourth["run_id"]) == {"bare.md"}
+
+
+def test_a_symbol_page_is_not_rechecked_when_its_definition_line_is_edited_elsewhere(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "svc"
+    (repo / "app").mkdir(parents=True)
+    (repo / "app" / "jobs.py").write_text("def rotate_keys(region):\n    return region\n")
+    (repo / "app" / "other.py").write_text("from app.jobs import rotate_keys\n\nX = 1\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "init")
+    wiki = tmp_path / "wiki"
+    wiki.mkdir()
+    (wiki / "keys.md").write_text("# Keys\n\nCall `rotate_keys()` from the jobs module.\n")
+    store = tmp_path / "s.db"
+    first = _scan(wiki, repo, store)
+    assert first["counts"] == {"current": 1}
+
+    # an import line elsewhere is rewritten but still names it: nothing to redo
+    (repo / "app" / "other.py").write_text("from app.jobs import rotate_keys  # noqa\n\nX = 2\n")
+    git(repo, "commit", "-q", "-am", "touch the import")
+    assert _scan(wiki, repo, store)["rechecked"] == 0
+
+    # the definition is renamed: the name disappears from a file, the page is re-checked
+    (repo / "app" / "jobs.py").write_text("def rotate_all_keys(region):\n    return region\n")
+    git(repo, "commit", "-q", "-am", "rename")
+    third = _scan(wiki, repo, store)
+    assert third["rechecked"] == 1 and third["counts"] != {"current": 1}
