@@ -26,9 +26,10 @@ from stale.extract.segments import CodeBlock, Heading, InlineCode, Link, Segment
 _BLOCK_OPEN = re.compile(r"<(syntaxhighlight|source|pre)(\s[^>]*)?>", re.IGNORECASE)
 _LANG = re.compile(r"""\blang\s*=\s*["']?([\w+#.-]+)""", re.IGNORECASE)
 _HEADING = re.compile(r"^(={1,6})\s*(.*?)\s*\1\s*$")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_COMMENT_OPEN = re.compile(r"<!--")
 _DROP_LINK = re.compile(r"\[\[\s*:?\s*(?:Category|File|Image|Media)\s*:[^\[\]]*\]\]", re.IGNORECASE)
-_REF = re.compile(r"<ref\b[^>/]*/>|<ref\b[^>]*>.*?</ref>", re.IGNORECASE | re.DOTALL)
+# no `<` inside the tag: a run of unclosed `<ref` is read once, not once per opener
+_REF_OPEN = re.compile(r"<ref\b[^<>]*>", re.IGNORECASE)
 _MAGIC = re.compile(r"__[A-Z]+__")
 _INLINE = re.compile(
     # Each scan stops at the next opener of its own kind (no `[` in a link, no `<`
@@ -49,6 +50,45 @@ _INLINE = re.compile(
 def _blank(m: re.Match[str]) -> str:
     """Replace a match by spaces, keeping its newlines (line numbers stay put)."""
     return re.sub(r"[^\n]", " ", m.group(0))
+
+
+def _blank_text(text: str) -> str:
+    return re.sub(r"[^\n]", " ", text)
+
+
+def _blank_pairs(text: str, opener: re.Pattern[str], closer: str, *, unclosed_to_end: bool) -> str:
+    """Blank every opener..closer span in one left-to-right pass (a lazy `.*?`
+    regex rescans to the end of the page for each unclosed opener: quadratic).
+    A self-closing opener (`<ref name=a />`) is blanked alone. An unclosed one
+    runs to the end of the page when `unclosed_to_end` (as MediaWiki reads an
+    unclosed comment), else it is left as text."""
+    low = text.lower()
+    out: list[str] = []
+    pos = 0
+    closer_gone = False  # no closer after some opener: none after any later one either
+    while True:
+        m = opener.search(text, pos)
+        if m is None:
+            break
+        if m.group(0).endswith("/>"):
+            out += [text[pos : m.start()], _blank_text(m.group(0))]
+            pos = m.end()
+            continue
+        end = -1 if closer_gone else low.find(closer, m.end())
+        if end < 0:
+            if unclosed_to_end:
+                out += [text[pos : m.start()], _blank_text(text[m.start() :])]
+                pos = len(text)
+                break
+            closer_gone = True
+            out.append(text[pos : m.end()])  # left as text
+            pos = m.end()
+            continue
+        end += len(closer)
+        out += [text[pos : m.start()], _blank_text(text[m.start() : end])]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _strip_templates(text: str) -> str:
@@ -80,8 +120,9 @@ def _strip_templates(text: str) -> str:
 
 def _clean(body: str) -> str:
     text = body.replace("\r\n", "\n").replace("\r", "\n")
-    text = _COMMENT.sub(_blank, text)
-    text = _REF.sub(_blank, text)
+    text = _blank_pairs(text, _COMMENT_OPEN, "-->", unclosed_to_end=True)
+    # self-closing refs are blanked wherever they are, even past an unclosed one
+    text = _blank_pairs(text, _REF_OPEN, "</ref>", unclosed_to_end=False)
     text = _strip_templates(text)
     text = _DROP_LINK.sub(_blank, text)
     return _MAGIC.sub(_blank, text)
