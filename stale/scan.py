@@ -128,9 +128,12 @@ def settings_fingerprint(
     limits: LimitsConfig | None = None,
 ) -> str:
     """What else a verdict depends on: stale's version, the judge settings, the
-    plugins and the limits (a raised claim cap must re-read the capped pages)."""
+    plugins, the hazard rules (a store scanned before them gets its hazards on the
+    next scan) and the limits (a raised claim cap must re-read the capped pages)."""
+    from stale.hazard import HAZARD_VERSION
+
     names = sorted(f"{k}={type(v).__module__}.{type(v).__qualname__}" for k, v in verifiers.items())
-    fp = f"{__version__}|{judge_cfg.fingerprint()}|{','.join(names)}"
+    fp = f"{__version__}|{judge_cfg.fingerprint()}|{','.join(names)}|hazard{HAZARD_VERSION}"
     if limits is not None and limits != LimitsConfig():
         fp += f"|{limits.fingerprint()}"
     return fp
