@@ -9,6 +9,7 @@ import os
 import pickle
 from pathlib import Path
 
+import pytest
 from conftest import git
 from typer.testing import CliRunner
 
@@ -41,7 +42,7 @@ def _scan(world: dict[str, Path | str], *extra: str) -> dict:
 
 
 def _pickles(world: dict[str, Path | str]) -> list[Path]:
-    return sorted(index_cache_dir(Path(world["store"])).glob("*.pickle"))
+    return sorted(index_cache_dir(Path(world["store"])).glob("billing-*.pickle"))  # indexes
 
 
 def test_second_scan_reuses_the_index_and_a_commit_invalidates_it(
@@ -119,3 +120,69 @@ def test_the_key_covers_limits_and_old_files_are_pruned(world: dict[str, Path | 
     for size in range(1, KEEP_PER_REPO + 3):
         save(cache, index, LimitsConfig(max_file_bytes=size))
     assert len(list(cache.glob("billing-*.pickle"))) == KEEP_PER_REPO
+
+
+_FIELDS = [
+    "files",
+    "symbols",
+    "modules",
+    "flags",
+    "program_flags",
+    "programs",
+    "aliases",
+    "env",
+    "config",
+    "routes",
+    "versions",
+    "commands",
+    "command_files",
+    "skipped",
+]
+
+
+def _same(a: object, b: object) -> None:
+    for f in _FIELDS:
+        assert getattr(a, f) == getattr(b, f), f
+
+
+def test_a_new_commit_reads_only_the_changed_blobs(
+    world: dict[str, Path | str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stale.codebase import index as index_mod
+
+    repo = Path(world["repo"])
+    (repo / "app").mkdir()
+    for i in range(6):
+        (repo / "app" / f"m{i}.py").write_text(
+            f"import os\n\ndef run_{i}():\n    return os.getenv('M{i}_URL', '{i}')\n"
+        )
+    (repo / "Makefile").write_text("deploy:\n\t./scripts/deploy.sh\n")
+    (repo / "conf.yaml").write_text("db:\n  pool_size: 5\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "more files")
+    cache = Path(world["tmp"]) / "cache"
+    first, hit = build_index_cached("billing", repo, None, cache)
+    assert not hit
+
+    (repo / "app" / "m3.py").write_text("import os\n\ndef run_three():\n    return 1\n")
+    (repo / "conf.yaml").write_text("db:\n  pool_size: 9\n")
+    git(repo, "commit", "-q", "-am", "change two files")
+    read: list[str] = []
+    real = index_mod.cat_blobs
+
+    def counting(root: Path, shas: list[str]):  # type: ignore[no-untyped-def]
+        read.extend(shas)
+        return real(root, shas)
+
+    monkeypatch.setattr(index_mod, "cat_blobs", counting)
+    second, hit = build_index_cached("billing", repo, None, cache)
+    assert not hit  # a new commit is no index-cache hit ...
+    changed = {git(repo, "rev-parse", f"HEAD:{p}") for p in ("app/m3.py", "conf.yaml")}
+    makefile = git(repo, "rev-parse", "HEAD:Makefile")
+    assert set(read) == changed | {makefile}  # ... but only the changed blobs (and the
+    # Makefile, whose facts depend on the tree) are read again
+    monkeypatch.setattr(index_mod, "cat_blobs", real)
+    _same(second, build_index("billing", repo))
+    assert "run_three" in second.symbols and "run_3" not in second.symbols
+    assert [kv.value for kv in second.config["poolsize"]] == ["9"]
+    assert first.head != second.head

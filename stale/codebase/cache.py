@@ -80,6 +80,28 @@ def _ensure_dir(cache_dir: Path) -> bool:
     return _trusted(cache_dir)
 
 
+def _load_trusted(path: Path) -> object | None:
+    if not (_trusted(path.parent) and _trusted(path)):
+        return None
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except Exception:  # damaged or written by other code: rebuild
+        return None
+
+
+def _dump_atomic(obj: object, path: Path) -> bool:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+        return False
+    return True
+
+
 def load(
     cache_dir: Path, name: str, root: Path, head: str, limits: LimitsConfig | None
 ) -> CodeIndex | None:
@@ -88,13 +110,7 @@ def load(
     from stale.codebase.index import CodeIndex
 
     path = cache_dir / f"{_safe_name(name)}-{cache_key(root, head, limits)}.pickle"
-    if not (_trusted(cache_dir) and _trusted(path)):
-        return None
-    try:
-        with path.open("rb") as f:
-            index = pickle.load(f)
-    except Exception:  # damaged or written by other code: rebuild
-        return None
+    index = _load_trusted(path)
     if not isinstance(index, CodeIndex) or index.head != head or index.root != root:
         return None
     index.name = name
@@ -118,21 +134,20 @@ def save(cache_dir: Path, index: CodeIndex, limits: LimitsConfig | None) -> Path
     )
     prefix = _safe_name(index.name)
     path = cache_dir / f"{prefix}-{cache_key(index.root, index.head, limits)}.pickle"
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".tmp-", suffix=".pickle")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(plain, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
+    if not _dump_atomic(plain, path):
         return None
     _prune(cache_dir, prefix)
     return path
 
 
+def _facts_path(cache_dir: Path, name: str, root: Path, limits: LimitsConfig | None) -> Path:
+    # one per repository and settings, whatever the commit: it is keyed by blob inside
+    return cache_dir / f"{_safe_name(name)}.facts-{cache_key(root, 'facts', limits)}.pickle"
+
+
 def _prune(cache_dir: Path, prefix: str) -> None:
     mine = []
-    for p in cache_dir.glob(f"{prefix}-*.pickle"):
+    for p in cache_dir.glob(f"{prefix}-*.pickle"):  # indexes, not the .facts- file
         try:
             mine.append((p.stat().st_mtime, p))
         except OSError:
@@ -153,7 +168,16 @@ def build_index_cached(
         cached = load(cache_dir, name, root, head, limits)
         if cached is not None:
             return cached, True
-    index = build_index(name, Path(path), limits)
-    if cache_dir is not None and head and index.head == head:
+    if cache_dir is None or not head:
+        return build_index(name, Path(path), limits), False
+    # A new commit: only the blobs that changed since the last build are read.
+    facts_path = _facts_path(cache_dir, name, root, limits)
+    facts = _load_trusted(facts_path)
+    if not isinstance(facts, dict):
+        facts = {}
+    index = build_index(name, Path(path), limits, facts)
+    if index.head == head:
         save(cache_dir, index, limits)
+        if _ensure_dir(cache_dir):
+            _dump_atomic(facts, facts_path)
     return index, False

@@ -768,7 +768,23 @@ def repo_fingerprint(path: Path) -> str:
     return head if head else _dir_hash(path)
 
 
-def build_index(name: str, path: Path, limits: LimitsConfig | None = None) -> CodeIndex:
+#: (path, blob sha) -> the facts read from that blob: lets an index for a new
+#: commit re-read only the files that changed (stale/codebase/cache.py keeps it).
+FileFacts = dict[tuple[str, str], FactSink]
+
+
+def _depends_on_tree(path: str) -> bool:
+    """Files whose facts depend on which other files exist (a Makefile's includes)."""
+    low = path.rsplit("/", 1)[-1].lower()
+    return low in ("makefile", "gnumakefile") or low.endswith(".mk")
+
+
+def build_index(
+    name: str,
+    path: Path,
+    limits: LimitsConfig | None = None,
+    facts: FileFacts | None = None,
+) -> CodeIndex:
     """Index one repository: the committed tree at HEAD for a git repository, the
     files on disk otherwise. Never raises for a file it cannot read or parse.
 
@@ -776,7 +792,11 @@ def build_index(name: str, path: Path, limits: LimitsConfig | None = None) -> Co
     `max_file_bytes` and files matching the skip globs are listed but not read;
     a symlink is never read through, and one that leaves the repository (or any
     symlink, with `symlinks = "never"`) is not even listed. Each is recorded in
-    `skipped` with the reason."""
+    `skipped` with the reason.
+
+    `facts` (git repositories only) holds what earlier builds read from each blob:
+    a blob found there is not read again, and on return it holds exactly the
+    blobs of this tree. The index is the same either way."""
     limits = limits or LimitsConfig()
     cap = limits.max_file_bytes
     globs = skip_globs(tuple(limits.skip_globs))
@@ -827,16 +847,19 @@ def build_index(name: str, path: Path, limits: LimitsConfig | None = None) -> Co
                 sink.skip(e.path, too_large.format(e.size, cap))
                 continue
             to_read.append((e.path, e.sha))
-        for (p, _sha), data in zip(
-            to_read, cat_blobs(root, [sha for _, sha in to_read]), strict=False
-        ):
-            if data is None:
-                sink.skip(p, "unreadable blob")
-                continue
-            if len(data) > cap:
-                sink.skip(p, too_large.format(len(data), cap))
-                continue
-            _extract_one(p, data, sink, files)
+        if facts is None:
+            for (p, _sha), data in zip(
+                to_read, cat_blobs(root, [sha for _, sha in to_read]), strict=False
+            ):
+                if data is None:
+                    sink.skip(p, "unreadable blob")
+                    continue
+                if len(data) > cap:
+                    sink.skip(p, too_large.format(len(data), cap))
+                    continue
+                _extract_one(p, data, sink, files)
+        else:
+            _read_blobs_with_facts(root, name, to_read, files, cap, sink, facts)
         index = CodeIndex(name=name, root=root, head=head, is_git=True, files=files)
         index.history = GitHistory(root, lambda: index.files)
     else:
@@ -902,6 +925,42 @@ def build_index(name: str, path: Path, limits: LimitsConfig | None = None) -> Co
         names.sort()
     _from_sink(index, sink)
     return index
+
+
+def _read_blobs_with_facts(
+    root: Path,
+    name: str,
+    to_read: list[tuple[str, str]],
+    files: set[str],
+    cap: int,
+    sink: FactSink,
+    facts: FileFacts,
+) -> None:
+    """Like reading every blob in `to_read` into `sink`, in order, but blobs whose
+    facts are in `facts` are not read again; `facts` is left holding this tree's."""
+    misses = [(p, sha) for p, sha in to_read if (p, sha) not in facts or _depends_on_tree(p)]
+    fresh: dict[tuple[str, str], FactSink] = {}
+    for (p, sha), data in zip(misses, cat_blobs(root, [sha for _, sha in misses]), strict=False):
+        one = FactSink(name)
+        if data is None:
+            one.skip(p, "unreadable blob")
+            sink_key = None  # not kept: the next build tries again
+        elif len(data) > cap:
+            one.skip(p, f"too large ({len(data)} bytes, over [limits] max_file_bytes = {cap})")
+            sink_key = (p, sha)
+        else:
+            _extract_one(p, data, one, files)
+            sink_key = (p, sha)
+        fresh[(p, sha)] = one
+        if sink_key is not None and not _depends_on_tree(p):
+            facts[sink_key] = one
+    keep = set(to_read)
+    for key in [k for k in facts if k not in keep]:
+        del facts[key]
+    for key in to_read:
+        one_or_none = fresh.get(key) or facts.get(key)
+        if one_or_none is not None:
+            sink.merge(one_or_none)
 
 
 class Codebase:

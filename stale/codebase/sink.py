@@ -116,3 +116,22 @@ class FactSink:
 
     def skip(self, path: str, reason: str) -> None:
         self.skipped.append((path, reason))
+
+    def merge(self, other: FactSink) -> None:
+        """Add the facts of `other` (one file's, read into a sink of its own) as if
+        they had been written here: lists in order, programs merged as `program`
+        merges them."""
+        self.symbols += other.symbols
+        self.modules.update(other.modules)
+        self.flags += other.flags
+        for prog in other.programs.values():
+            self.program(prog.path, prog.module, prog.parser, prog.complete)
+        self.aliases.update(other.aliases)
+        self.go_binaries += other.go_binaries
+        self.env += other.env
+        self.config += other.config
+        self.routes += other.routes
+        self.versions += other.versions
+        self.commands += other.commands
+        self.command_files += other.command_files
+        self.skipped += other.skipped
