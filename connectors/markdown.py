@@ -31,6 +31,7 @@ from __future__ import annotations
 import html as _html
 import os
 import re
+import stat
 import subprocess
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -250,10 +251,23 @@ def git_last_changes(root: Path) -> dict[str, tuple[datetime, str]]:
     return result
 
 
+#: A file counts as changed since the last crawl when its mtime or ctime is at most
+#: this much before the crawl started (coarse file-system timestamps, clock steps).
+CHANGE_SLACK_S = 2.0
+
+
 class MarkdownFolderConnector:
-    """Connector for a directory of Markdown files."""
+    """Connector for a directory of Markdown files.
+
+    Incremental: `pages(since=t)` reads only files whose mtime or ctime is after
+    `t` (ctime cannot be set back, so a file restored with an old mtime by rsync
+    or tar still counts as changed), and leaves every page id it listed in
+    `listed_ids`, so the scan can tell pages that are gone from pages that did not
+    change, and read pages that appeared under an old timestamp (a moved folder).
+    """
 
     type_name = "markdown"
+    incremental = True
     options_help: Mapping[str, str] = {
         "path": "folder holding the .md files, or an export archive (.zip, .tar.gz, …) (required)",
         "url_base": "URL prefix a page id is appended to, e.g. https://git.example.com/wiki/blob/main/",
@@ -291,6 +305,7 @@ class MarkdownFolderConnector:
         # ids of pages the walk found as plain files under the (resolved) root: no
         # link on the way, so their URL needs no resolve() and they open O_NOFOLLOW
         self._plain_ids: set[str] = set()
+        self.listed_ids: set[str] | None = None  # every page id of the last pages(since=)
 
     @classmethod
     def from_config(cls, name: str, options: Mapping[str, Any]) -> MarkdownFolderConnector:
@@ -610,11 +625,25 @@ class MarkdownFolderConnector:
 
     def pages(self, since: datetime | None = None) -> Iterator[Page]:
         root = self._check_root()
+        self.listed_ids = None
+        if since is None:
+            for path in self._files(root):
+                yield self._read(root, path)
+            return
+        cutoff = since.timestamp() - CHANGE_SLACK_S
+        listed: set[str] = set()
+        prefix = len(str(root)) + 1
         for path in self._files(root):
-            page = self._read(root, path)
-            if since is not None and page.last_modified is not None and page.last_modified < since:
+            listed.add(str(path)[prefix:].replace(os.sep, "/"))
+            try:
+                own = path.lstat()
+                st = path.stat() if stat.S_ISLNK(own.st_mode) else own
+            except OSError:
+                continue  # gone since it was listed
+            if max(own.st_ctime, st.st_ctime, st.st_mtime) < cutoff:
                 continue
-            yield page
+            yield self._read(root, path)
+        self.listed_ids = listed
 
     def owns(self, ref: str) -> str | None:
         """The page id `ref` names: page id, file path, file:// URI or URL under url_base."""

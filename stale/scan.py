@@ -568,9 +568,24 @@ def _run_scan(
                 process(page)
             flush()
             if since is not None:
+                stored = set(store.verdict_fingerprints(src.name))
+                listed = getattr(connector, "listed_ids", None)
+                if isinstance(listed, set):
+                    # A connector that lists every page id cheaply (a folder) tells
+                    # pages that are gone from pages that did not change, and pages
+                    # that appeared with an old timestamp (a moved folder) are read.
+                    for page_id in sorted(stored - listed - seen_ids):
+                        store.forget_page(src.name, page_id)
+                        result.forgotten += 1
+                    stored &= listed
+                    for page_id in sorted(listed - stored - seen_ids):
+                        try:
+                            process(connector.page(page_id))
+                        except PageNotFound:
+                            continue
                 # Pages the partial crawl did not return are unchanged in the wiki;
                 # fetch one only when the code moved under it or its verdict aged.
-                for page_id in sorted(set(store.verdict_fingerprints(src.name)) - seen_ids):
+                for page_id in sorted(stored - seen_ids):
                     stub = Page(
                         source=src.name,
                         page_id=page_id,
