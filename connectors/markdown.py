@@ -699,6 +699,8 @@ class MarkdownFolderConnector:
 
     def page(self, ref: str) -> Page:
         root = self._check_root()
+        if ref in self._plain_ids:  # an id this connector just listed: no resolving
+            return self._read(root, root / ref)
         page_id = self.owns(ref)
         if page_id is None:
             raise PageNotFound(f"{ref}: not a Markdown or HTML page under {root}")

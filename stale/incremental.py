@@ -10,11 +10,13 @@ missed change.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from stale.model import HINT_KINDS, ClaimKind
@@ -161,3 +163,46 @@ def split_fingerprint(fp: str) -> dict[str, str]:
         if sep:
             out[name] = head
     return out
+
+
+@lru_cache(maxsize=1 << 18)
+def _claim_touch(kind: str, subject: str, value: str | None) -> tuple[frozenset[str], bool]:
+    # pages cite the same facts again and again: computed once per claim identity
+    return frozenset(claim_tokens(kind, subject, value)), presence_only(kind, value)
+
+
+@lru_cache(maxsize=1 << 18)
+def _evidence_paths(evidence: str) -> frozenset[str]:
+    try:
+        items = json.loads(evidence)
+    except ValueError:
+        return frozenset()
+    return frozenset(e["path"] for e in items if isinstance(e, dict) and e.get("path"))
+
+
+@dataclass(frozen=True)
+class PageTouch:
+    """What a page's stored claims can be touched by: tokens that matter on any
+    changed line, names that matter only when they appear or disappear, and the
+    repo paths its evidence names."""
+
+    tokens: frozenset[str]
+    presence: frozenset[str]
+    paths: frozenset[str]
+
+    def touched_by(self, change: RepoChange) -> bool:
+        return change.touches(self.tokens, self.paths, self.presence)
+
+
+def touch_points(rows: Iterable[tuple[str, str, str, str | None, str]]) -> dict[str, PageTouch]:
+    """page_id -> PageTouch, from (page_id, kind, subject, value, evidence JSON) rows."""
+    acc: dict[str, tuple[set[str], set[str], set[str]]] = {}
+    for page_id, kind, subject, value, evidence in rows:
+        tokens, presence, paths = acc.setdefault(page_id, (set(), set(), set()))
+        toks, only_presence = _claim_touch(kind, subject, value)
+        (presence if only_presence else tokens).update(toks)
+        if evidence and evidence != "[]":
+            paths.update(_evidence_paths(evidence))
+    return {
+        pid: PageTouch(frozenset(t), frozenset(p), frozenset(e)) for pid, (t, p, e) in acc.items()
+    }

@@ -493,11 +493,14 @@ class Store:
                 "UPDATE sources SET crawled_at = ? WHERE name = ?", (when.isoformat(), source)
             )
 
-    def page_properties(self, source: str, page_id: str) -> tuple[tuple[str, str], ...]:
-        row = self.conn.execute(
-            "SELECT properties FROM pages WHERE source = ? AND page_id = ?", (source, page_id)
-        ).fetchone()
-        return tuple((str(k), str(v)) for k, v in json.loads(row[0])) if row else ()
+    def all_page_properties(self, source: str) -> dict[str, tuple[tuple[str, str], ...]]:
+        """page_id -> properties for every page of a source, in one read."""
+        return {
+            pid: tuple((str(k), str(v)) for k, v in json.loads(props or "[]"))
+            for pid, props in self.conn.execute(
+                "SELECT page_id, properties FROM pages WHERE source = ?", (source,)
+            )
+        }
 
     def forget_page(self, source: str, page_id: str) -> None:
         """Drop a page the wiki says no longer exists."""
@@ -539,21 +542,13 @@ class Store:
             args = (source, checked_before)
         return {r[0]: (r[1], r[2], r[3]) for r in self.conn.execute(sql, args)}
 
-    def claim_touch_points(
-        self, source: str, page_id: str
-    ) -> tuple[list[tuple[str, str, str | None]], set[str]]:
-        """A page's claims as (kind, subject, value) and the repo paths its evidence names."""
-        claims: list[tuple[str, str, str | None]] = []
-        paths: set[str] = set()
-        for kind, subject, value, evidence in self.conn.execute(
-            "SELECT kind, subject, value, evidence FROM claims WHERE source = ? AND page_id = ?",
-            (source, page_id),
-        ):
-            claims.append((kind, subject, value))
-            for e in json.loads(evidence):
-                if e.get("path"):
-                    paths.add(e["path"])
-        return claims, paths
+    def all_touch_points(self, source: str) -> Iterator[tuple[str, str, str, str | None, str]]:
+        """(page_id, kind, subject, value, evidence JSON) of every claim of a source,
+        in one read: the scan asks for every page after the repos moved."""
+        yield from self.conn.execute(
+            "SELECT page_id, kind, subject, value, evidence FROM claims WHERE source = ?",
+            (source,),
+        )
 
     def refingerprint(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
         """Verdicts that still hold under a new code fingerprint: (source, page_id, fp, run)."""

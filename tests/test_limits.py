@@ -477,3 +477,28 @@ def test_api_connectors_size_their_answer_cap_from_max_page_bytes() -> None:
         assert c.http.max_body_bytes is not None and c.http.max_body_bytes >= 32 * 1024 * 1024
         c.max_page_bytes = 4_000_000
         assert c.http.max_body_bytes == 50 * 4_000_000
+
+
+def test_literal_prefilter_never_changes_a_glob_answer() -> None:
+    # The skip matcher first asks whether a path holds each glob's longest literal
+    # run; the answer must be the automaton's, with or without that shortcut.
+    import random
+
+    from stale.codebase.index import SkipGlobs
+
+    globs = (*LimitsConfig().skip_globs, "v[0-9]?/*.py", "gen/**", "*.snap", "[]x]y/*.md")
+    rng = random.Random(5)
+    parts = ["a", "vendor", "node_modules", "gen", "v12", "]y", "src", "x.min.js", "y_pb2.py"]
+    names = ["a.py", "b.min.js", "c.snap", "d_pb2.py", "zz_generated.deep.go", "e.md", "f.pb.go"]
+    paths = [
+        "/".join(rng.choice(parts) for _ in range(rng.randint(0, 4)))
+        + ("/" if rng.random() < 0.8 else "")
+        + rng.choice(names)
+        for _ in range(3000)
+    ]
+    fast, slow = SkipGlobs(globs), SkipGlobs(globs)
+    slow._needles = None
+    assert fast._needles is not None
+    answers = [(fast.match(p.lstrip("/")), slow.match(p.lstrip("/"))) for p in paths]
+    assert all(a == b for a, b in answers)
+    assert sum(a is not None for a, _ in answers) > 300  # the sample exercises matches

@@ -227,6 +227,14 @@ def _seg_one(tok: object, name: str) -> bool:
     return _wild(tokens, name, _char_one)
 
 
+def _longest_literal(glob: str) -> str | None:
+    """The longest run of plain characters in a glob (None: it has none)."""
+    plain = re.sub(r"\[[!^]?\]?[^\]]*\]", "/", glob)  # a class is no literal
+    pieces = re.split(r"[*?\[\]/\\]", plain)
+    best = max(pieces, key=len, default="")
+    return best or None
+
+
 class SkipGlobs:
     """Compiled `[limits]` skip globs; `match(path)` -> what is skipped and why.
 
@@ -261,6 +269,13 @@ class SkipGlobs:
                 toks.append((literal, ctoks))
             self._compiled.append((g, toks, under))
         self._start = tuple(self._closure(toks, 1) for _, toks, _ in self._compiled)
+        # A path can only match a glob if it contains the glob's longest literal run
+        # (`node_modules`, `.min.js`): most paths contain none, and are let through
+        # by a few substring tests instead of an automaton step per glob.
+        needles = [_longest_literal(g) for g, _, _ in self._compiled]
+        self._needles: tuple[str, ...] | None = (
+            tuple(needles) if all(needles) else None  # type: ignore[arg-type]
+        )
         # folder -> (automaton states per glob, (topmost skipped folder, glob) or None)
         self._dirs: dict[str, tuple[tuple[int, ...], tuple[str, str] | None]] = {
             "": (self._start, None)
@@ -323,6 +338,8 @@ class SkipGlobs:
     def match(self, path: str) -> tuple[str, str] | None:
         """(what is skipped: the path or its topmost skipped folder, the glob)."""
         if not self._compiled:
+            return None
+        if self._needles is not None and not any(n in path for n in self._needles):
             return None
         cut = path.rfind("/")
         states, hit = self._dir(path[:cut] if cut > 0 else "")
