@@ -97,6 +97,7 @@ def test_an_old_mtime_still_counts_as_a_change(site: Path, monkeypatch: pytest.M
     page.write_text("# P1\n\nRun `./scripts/deploy.sh --region x`.\n")
     _age(page)  # as rsync -t or tar would leave it: the ctime still moves
     result, read = _scan(site, monkeypatch)
+    assert result.rechecked == 1
     assert read == ["p1.md"] and "--region" in _subjects(site, "ops/p1.md")
 
 
