@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from connectors.base import ConnectorError, PageNotFound
-from connectors.http import AuthError, HttpClient, NotFoundError, basic_auth
+from connectors.http import AuthError, HttpClient, NotFoundError, basic_auth, parse_api_time
 from stale.model import Page, Verdict, content_hash
 
 EXPAND = "body.storage,version,history.lastUpdated,metadata.labels,space,ancestors"
@@ -39,15 +39,6 @@ FLAVORS = ("cloud", "datacenter")
 
 class ConfluenceError(ConnectorError):
     pass
-
-
-def _ts(s: Any) -> datetime | None:
-    if not isinstance(s, str) or not s:
-        return None
-    try:
-        return datetime.fromisoformat(s.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 class ConfluenceConnector:
@@ -257,7 +248,7 @@ class ConfluenceConnector:
             return None
         body = (((c.get("body") or {}).get("storage")) or {}).get("value", "") or ""
         version = c.get("version") or {}
-        when = _ts(version.get("when")) or _ts(
+        when = parse_api_time(version.get("when")) or parse_api_time(
             ((c.get("history") or {}).get("lastUpdated") or {}).get("when")
         )
         by = version.get("by") or {}

@@ -115,6 +115,16 @@ def basic_auth(user: str, secret: str) -> str:
     return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
+def parse_api_time(value: object) -> datetime | None:
+    """An ISO 8601 timestamp from a wiki API (`2025-03-02T10:30:00Z`), else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP date)."""
     if not value:

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 from connectors.base import ConnectorError, PageNotFound
-from connectors.http import AuthError, HttpClient, HttpError
+from connectors.http import AuthError, HttpClient, HttpError, parse_api_time
 from stale.model import Page, Verdict, content_hash
 
 BATCH = 50  # pages per request when content is asked for (the API's limit for non-bots)
@@ -38,15 +38,6 @@ OVERLAP = timedelta(minutes=5)
 
 class MediaWikiError(ConnectorError):
     outcome_unknown = False  # True: an edit that may or may not have been saved
-
-
-def _ts(s: str | None) -> datetime | None:
-    if not s:
-        return None
-    try:
-        return datetime.fromisoformat(s.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 class MediaWikiConnector:
@@ -296,7 +287,7 @@ class MediaWikiConnector:
             title=title,
             body=body,
             content_type="wikitext",
-            last_modified=_ts(rev.get("timestamp")),
+            last_modified=parse_api_time(rev.get("timestamp")),
             authors=(rev["user"],) if rev.get("user") else (),
             labels=cats,
             properties=tuple(sorted(props.items())),
