@@ -27,12 +27,18 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from connectors.base import ConnectorError, PageNotFound
-from connectors.http import AuthError, HttpClient, NotFoundError, basic_auth, parse_api_time
+from connectors.http import (
+    AuthError,
+    HttpClient,
+    NotFoundError,
+    answer_cap,
+    basic_auth,
+    parse_api_time,
+)
 from stale.model import Page, Verdict, content_hash
 
 EXPAND = "body.storage,version,history.lastUpdated,metadata.labels,space,ancestors"
 MAX_PAGE_BYTES = 2_000_000  # the default of [limits] max_page_bytes
-MIN_BODY_BYTES = 32 * 1024 * 1024  # an API answer may always be this long
 OVERLAP = timedelta(minutes=2)
 FLAVORS = ("cloud", "datacenter")
 
@@ -113,7 +119,7 @@ class ConfluenceConnector:
     @max_page_bytes.setter
     def max_page_bytes(self, value: int) -> None:
         self._max_page_bytes = value
-        self.http.max_body_bytes = max(MIN_BODY_BYTES, self.limit * value)
+        self.http.max_body_bytes = answer_cap(self.limit, value)
 
     @classmethod
     def from_config(cls, name: str, options: Mapping[str, Any]) -> ConfluenceConnector:

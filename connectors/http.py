@@ -115,6 +115,16 @@ def basic_auth(user: str, secret: str) -> str:
     return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
+#: An API answer may always be this long, whatever `[limits] max_page_bytes` says.
+MIN_BODY_BYTES = 32 * 1024 * 1024
+
+
+def answer_cap(pages_per_answer: int, max_page_bytes: int) -> int:
+    """The longest API answer to read when one answer holds up to `pages_per_answer`
+    pages of at most `max_page_bytes` each (never below MIN_BODY_BYTES)."""
+    return max(MIN_BODY_BYTES, pages_per_answer * max_page_bytes)
+
+
 def parse_api_time(value: object) -> datetime | None:
     """An ISO 8601 timestamp from a wiki API (`2025-03-02T10:30:00Z`), else None."""
     if not isinstance(value, str) or not value:

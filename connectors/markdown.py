@@ -547,14 +547,7 @@ class MarkdownFolderConnector:
         text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
         meta, body = split_front_matter(text)
         title = str(meta.get("title") or _title_from_body(body) or PurePosixPath(page_id).stem)
-        dates = self._dates(root)
-        last_modified: datetime | None = None
-        authors: tuple[str, ...] = ()
-        if page_id in dates and not self._dirty(root, page_id):
-            last_modified, author = dates[page_id]
-            authors = (author,) if author else ()
-        else:
-            last_modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        last_modified, authors = self._file_date(root, path, page_id)
         props: dict[str, str] = {}
         for key in ("owner", "last_updated", "repo", "repos", "space", "type", "status"):
             if meta.get(key) is not None:
@@ -578,15 +571,18 @@ class MarkdownFolderConnector:
             content_hash=content_hash(text),
         )
 
+    def _file_date(self, root: Path, path: Path, page_id: str) -> tuple[datetime, tuple[str, ...]]:
+        """(last modified, authors): the last commit's date and author for a
+        committed, unmodified file; else the file's mtime and no author."""
+        dates = self._dates(root)
+        if page_id in dates and not self._dirty(root, page_id):
+            when, author = dates[page_id]
+            return when, ((author,) if author else ())
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC), ()
+
     def _html_page(self, root: Path, path: Path, page_id: str, text: str) -> Page:
         title = html_title(text) or PurePosixPath(page_id).stem
-        dates = self._dates(root)
-        authors: tuple[str, ...] = ()
-        if page_id in dates and not self._dirty(root, page_id):
-            last_modified, author = dates[page_id]
-            authors = (author,) if author else ()
-        else:
-            last_modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        last_modified, authors = self._file_date(root, path, page_id)
         props: dict[str, str] = {}
         stated = stated_last_updated(text)
         if stated is not None:

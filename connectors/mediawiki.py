@@ -27,12 +27,11 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 from connectors.base import ConnectorError, PageNotFound
-from connectors.http import AuthError, HttpClient, HttpError, parse_api_time
+from connectors.http import AuthError, HttpClient, HttpError, answer_cap, parse_api_time
 from stale.model import Page, Verdict, content_hash
 
 BATCH = 50  # pages per request when content is asked for (the API's limit for non-bots)
 MAX_PAGE_BYTES = 2_000_000  # the default of [limits] max_page_bytes
-MIN_BODY_BYTES = 32 * 1024 * 1024  # an API answer may always be this long
 OVERLAP = timedelta(minutes=5)
 
 
@@ -104,7 +103,7 @@ class MediaWikiConnector:
     @max_page_bytes.setter
     def max_page_bytes(self, value: int) -> None:
         self._max_page_bytes = value
-        self.http.max_body_bytes = max(MIN_BODY_BYTES, BATCH * value)
+        self.http.max_body_bytes = answer_cap(BATCH, value)
 
     @classmethod
     def from_config(cls, name: str, options: Mapping[str, Any]) -> MediaWikiConnector:
