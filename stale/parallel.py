@@ -93,6 +93,7 @@ def check_one(
         now=ctx.now,
         timings=timings,
         limits=ctx.limits,
+        memo=ctx.repo_set.finding_memo(names),
     )
 
 

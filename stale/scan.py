@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -139,14 +139,38 @@ def settings_fingerprint(
     return fp
 
 
+#: (kind, subject, value, context) -> the finding a verifier gave for that claim
+#: identity against one codebase. See `verify_claims`.
+FindingMemo = dict[tuple[str, str, str | None, str | None], Finding]
+#: A memo holding this many findings starts over (a bound on a worker's memory).
+MEMO_MAX_FINDINGS = 50_000
+
+
+def _verify_one(claim: Claim, code: Codebase, verifier: Verifier) -> Finding:
+    try:
+        return verifier.verify(claim, code)
+    except Exception as e:
+        return Finding(
+            claim, Outcome.UNVERIFIABLE, message=f"could not check: {type(e).__name__}: {e}"
+        )
+
+
 def verify_claims(
-    claims: Sequence[Claim], code: Codebase, verifiers: Mapping[ClaimKind, Verifier]
+    claims: Sequence[Claim],
+    code: Codebase,
+    verifiers: Mapping[ClaimKind, Verifier],
+    memo: FindingMemo | None = None,
 ) -> list[Finding]:
     """One Finding per checkable claim. Claims told as history are checked too:
     the judge never counts them against a page, but a past-tense claim that
     matches the repository's history is evidence that a postmortem or ADR is an
     accurate record. A verifier that raises gives `unverifiable` for that claim
-    (with the error), never a failed page."""
+    (with the error), never a failed page.
+
+    With `memo` (one per codebase), a verifier that declares `memoizable = True`
+    (its finding depends only on the claim's kind, subject, value and context,
+    never on the page) checks each claim identity once: wikis cite the same env
+    vars, paths and keys on page after page."""
     findings: list[Finding] = []
     for claim in claims:
         if claim.kind in HINT_KINDS:
@@ -157,16 +181,17 @@ def verify_claims(
                 Finding(claim, Outcome.UNVERIFIABLE, message=f"no verifier for {claim.kind} claims")
             )
             continue
-        try:
-            findings.append(verifier.verify(claim, code))
-        except Exception as e:
-            findings.append(
-                Finding(
-                    claim,
-                    Outcome.UNVERIFIABLE,
-                    message=f"could not check: {type(e).__name__}: {e}",
-                )
-            )
+        if memo is None or not getattr(verifier, "memoizable", False):
+            findings.append(_verify_one(claim, code, verifier))
+            continue
+        ident = (str(claim.kind), claim.subject, claim.value, claim.context)
+        found = memo.get(ident)
+        if found is None:
+            found = _verify_one(claim, code, verifier)
+            if len(memo) >= MEMO_MAX_FINDINGS:
+                memo.clear()
+            memo[ident] = found
+        findings.append(found if found.claim is claim else replace(found, claim=claim))
     return findings
 
 
@@ -180,6 +205,7 @@ def check_page(
     now: datetime | None = None,
     timings: dict[str, float] | None = None,
     limits: LimitsConfig | None = None,
+    memo: FindingMemo | None = None,
 ) -> tuple[list[Claim], Verdict]:
     """Extract, verify and judge one page. Never raises for a bad page: a page
     that cannot be parsed, or is over `[limits] max_page_bytes`, comes back
@@ -211,7 +237,7 @@ def check_page(
     except Exception as e:  # a parser bug must cost one page, not the scan
         return [], unknown_verdict(page, f"could not read the page: {type(e).__name__}: {e}", now)
     t1 = clock()
-    findings = apply_accepted(verify_claims(claims, code, verifiers), accepted or {})
+    findings = apply_accepted(verify_claims(claims, code, verifiers, memo), accepted or {})
     t2 = clock()
     verdict = judge(page, claims, findings, judge_cfg, now=now)
     if timings is not None:
@@ -243,6 +269,7 @@ class RepoSet:
         self._views: dict[tuple[str, ...], Codebase] = {}
         self._changes: dict[tuple[str, str], RepoChange | None] = {}
         self._touch: dict[str, dict[str, PageTouch]] = {}
+        self._memos: dict[tuple[str, ...], FindingMemo] = {}
         self.index_seconds = 0.0
 
     def fingerprint(self, names: Sequence[str]) -> str:
@@ -282,6 +309,11 @@ class RepoSet:
         if source not in self._touch:
             self._touch[source] = touch_points(store.all_touch_points(source))
         return self._touch[source]
+
+    def finding_memo(self, names: Sequence[str]) -> FindingMemo:
+        """The verifier memo for the codebase of `names` (each process has its own:
+        a worker forked with the parent's keeps using it, it is never sent back)."""
+        return self._memos.setdefault(tuple(names), {})
 
     def code(self, names: Sequence[str]) -> Codebase:
         from stale.codebase import Codebase

@@ -56,6 +56,9 @@ class _Base:
     """Shared entry point: guards, then the kind-specific `check`."""
 
     kinds: ClassVar[frozenset[ClaimKind]] = frozenset()
+    #: A finding depends only on the claim's kind, subject, value and context (and
+    #: the code): the scan checks each such claim identity once per codebase.
+    memoizable: ClassVar[bool] = True
 
     def verify(self, claim: Claim, code: Codebase) -> Finding:
         # Historical claims are checked like any other; the judge decides what a
