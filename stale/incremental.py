@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from stale.model import HINT_KINDS, ClaimKind
+from stale.model import HINT_KINDS, Claim, ClaimKind, Finding
 
 #: Diffs larger than this are not searched: every page touching the repo is re-checked.
 MAX_DIFF_BYTES = 64 * 1024 * 1024
@@ -192,6 +192,26 @@ class PageTouch:
 
     def touched_by(self, change: RepoChange) -> bool:
         return change.touches(self.tokens, self.paths, self.presence)
+
+    def to_json(self) -> str:
+        return json.dumps([sorted(self.tokens), sorted(self.presence), sorted(self.paths)])
+
+    @classmethod
+    def from_json(cls, text: str) -> PageTouch:
+        tokens, presence, paths = json.loads(text)
+        return cls(frozenset(tokens), frozenset(presence), frozenset(paths))
+
+
+def page_touch(claims: Iterable[Claim], findings: Iterable[Finding]) -> PageTouch:
+    """A page's touch points from its claims and their findings' evidence (stored
+    with the verdict, so a scan after the repos moved reads one row per page)."""
+    tokens: set[str] = set()
+    presence: set[str] = set()
+    for c in claims:
+        toks, only_presence = _claim_touch(str(c.kind), c.subject, c.value)
+        (presence if only_presence else tokens).update(toks)
+    paths = {e.path for f in findings for e in f.evidence if e.path}
+    return PageTouch(frozenset(tokens), frozenset(presence), frozenset(paths))
 
 
 def touch_points(rows: Iterable[tuple[str, str, str, str | None, str]]) -> dict[str, PageTouch]:

@@ -304,10 +304,14 @@ class RepoSet:
     def _touch_points(self, store: Store, source: str) -> dict[str, PageTouch]:
         """Every page's touch points for a source, read once per scan (a moved repo
         makes the scan ask about every page; one query per page cost ~0.5 ms each)."""
-        from stale.incremental import touch_points
+        from stale.incremental import PageTouch, touch_points
 
         if source not in self._touch:
-            self._touch[source] = touch_points(store.all_touch_points(source))
+            rows = list(store.all_page_touch(source))
+            if all(touch is not None for _, touch in rows):
+                self._touch[source] = {pid: PageTouch.from_json(t) for pid, t in rows if t}
+            else:  # verdicts stored before touch points were: read the claims
+                self._touch[source] = touch_points(store.all_touch_points(source))
         return self._touch[source]
 
     def finding_memo(self, names: Sequence[str]) -> FindingMemo:

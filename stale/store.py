@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from stale.incremental import page_touch
 from stale.model import (
     Claim,
     ClaimKind,
@@ -221,6 +222,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         "incremental crawls",
         """
         ALTER TABLE sources ADD COLUMN crawled_at TEXT;
+        """,
+    ),
+    (
+        "touch points per verdict",
+        """
+        ALTER TABLE verdicts ADD COLUMN touch TEXT;
         """,
     ),
 )
@@ -542,6 +549,14 @@ class Store:
             args = (source, checked_before)
         return {r[0]: (r[1], r[2], r[3]) for r in self.conn.execute(sql, args)}
 
+    def all_page_touch(self, source: str) -> Iterator[tuple[str, str | None]]:
+        """(page_id, touch JSON) of every verdict of a source: what its claims can be
+        touched by (stale.incremental.PageTouch), written with the verdict; None for a
+        verdict stored before touch points were (read them from the claims then)."""
+        yield from self.conn.execute(
+            "SELECT page_id, touch FROM verdicts WHERE source = ?", (source,)
+        )
+
     def all_touch_points(self, source: str) -> Iterator[tuple[str, str, str, str | None, str]]:
         """(page_id, kind, subject, value, evidence JSON) of every claim of a source,
         in one read: the scan asks for every page after the repos moved."""
@@ -653,13 +668,13 @@ class Store:
         )
         c.execute(
             "INSERT INTO verdicts(source, page_id, status, score, reasons, signals, checked_at, "
-            "content_hash, code_fingerprint, settings_fingerprint, error, run_id) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, page_id) DO UPDATE SET "
+            "content_hash, code_fingerprint, settings_fingerprint, error, run_id, touch) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, page_id) DO UPDATE SET "
             "status=excluded.status, score=excluded.score, reasons=excluded.reasons, "
             "signals=excluded.signals, checked_at=excluded.checked_at, "
             "content_hash=excluded.content_hash, code_fingerprint=excluded.code_fingerprint, "
             "settings_fingerprint=excluded.settings_fingerprint, error=excluded.error, "
-            "run_id=excluded.run_id",
+            "run_id=excluded.run_id, touch=excluded.touch",
             (
                 verdict.source,
                 verdict.page_id,
@@ -673,6 +688,7 @@ class Store:
                 settings_fp,
                 verdict.error,
                 run_id,
+                page_touch(claims, verdict.findings).to_json(),
             ),
         )
 

@@ -101,3 +101,39 @@ def test_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         verify_claims([c], Codebase([]), {ClaimKind.ENV: pure}, memo)
         assert len(memo) <= 3
     assert len(pure.calls) == 10
+
+
+def _scan(root: Path, store: str = "s.db", workers: int = 1, full: bool = False):  # type: ignore[no-untyped-def]
+    import tomllib
+
+    from stale.config import parse_config
+    from stale.scan import run_scan
+    from stale.store import Store
+
+    text = (
+        f'store = "{store}"\n[[repos]]\nname = "repo"\npath = "repo"\n'
+        '[[sources]]\ntype = "markdown"\nname = "wiki"\npath = "wiki"\n'
+        f"[semantic]\nenabled = false\n[scan]\nworkers = {workers}\n"
+    )
+    cfg = parse_config(tomllib.loads(text), root)
+    with Store.open(cfg.store) as db:
+        return run_scan(cfg, db, full=full)
+
+
+def test_touch_points_stored_with_a_verdict_match_those_read_from_its_claims(
+    corpus: Path, tmp_path: Path
+) -> None:
+    from stale.incremental import PageTouch, touch_points
+    from stale.store import Store
+
+    _scan(corpus, str(tmp_path / "t.db"))
+    with Store.open(tmp_path / "t.db") as db:
+        stored = dict(db.all_page_touch("wiki"))
+        from_claims = touch_points(db.all_touch_points("wiki"))
+    assert len(stored) == 60 and all(t is not None for t in stored.values())
+    assert set(from_claims) <= set(stored)
+    for pid, touch in stored.items():
+        assert touch is not None
+        expected = from_claims.get(pid, PageTouch(frozenset(), frozenset(), frozenset()))
+        assert PageTouch.from_json(touch) == expected
+    assert any(PageTouch.from_json(t).paths for t in stored.values() if t)  # evidence paths
