@@ -35,7 +35,7 @@ from stale.model import Claim, Page, Verdict
 if TYPE_CHECKING:
     from stale.config import JudgeConfig, LimitsConfig
     from stale.model import ClaimKind
-    from stale.scan import RepoSet
+    from stale.scan import Recheck, RepoSet
     from stale.verify.interface import Verifier
 
 #: Pages per task sent to a worker: large enough to amortise pickling and the
@@ -80,10 +80,21 @@ def can_fork() -> bool:
 
 
 def check_one(
-    ctx: CheckContext, page: Page, names: Sequence[str], timings: dict[str, float]
+    ctx: CheckContext, page: Page | Recheck, names: Sequence[str], timings: dict[str, float]
 ) -> CheckResult:
-    from stale.scan import check_page
+    from stale.scan import Recheck, check_page, recheck_page
 
+    if isinstance(page, Recheck):
+        return recheck_page(
+            page,
+            ctx.repo_set.code(names),
+            ctx.verifiers,
+            ctx.judge_cfg,
+            accepted=ctx.accepted,
+            now=ctx.now,
+            timings=timings,
+            memo=ctx.repo_set.finding_memo(names),
+        )
     return check_page(
         page,
         ctx.repo_set.code(names),
@@ -114,7 +125,7 @@ def _init_worker(parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
-def _check_chunk(items: Sequence[tuple[Page, tuple[str, ...]]]) -> _ChunkResult:
+def _check_chunk(items: Sequence[tuple[Page | Recheck, tuple[str, ...]]]) -> _ChunkResult:
     ctx = _CONTEXT
     if ctx is None:  # pragma: no cover - only if a pool was not forked from a scan
         raise RuntimeError("worker started without a check context")
@@ -141,10 +152,12 @@ class PageChecker:
         self.wait_seconds = 0.0  # wall time the caller spent waiting for checks
         self.lost: list[tuple[Any, str]] = []  # (tag, why) of pages a dead worker took
         self._pool: Executor | None = None
-        self._buffer: list[tuple[Page, tuple[str, ...], Any]] = []
+        self._buffer: list[tuple[Page | Recheck, tuple[str, ...], Any]] = []
         self._inflight: deque[tuple[list[Any], Future[_ChunkResult]]] = deque()
 
-    def add(self, page: Page, names: tuple[str, ...], tag: Any) -> list[tuple[Any, CheckResult]]:
+    def add(
+        self, page: Page | Recheck, names: tuple[str, ...], tag: Any
+    ) -> list[tuple[Any, CheckResult]]:
         self._buffer.append((page, names, tag))
         if self._pool is None:
             if self.workers > 1 and len(self._buffer) >= MIN_POOL_PAGES:

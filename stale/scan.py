@@ -19,7 +19,17 @@ from typing import TYPE_CHECKING, Any
 from stale import __version__, plugins
 from stale.config import Config, ConfigError, JudgeConfig, LimitsConfig, SourceConfig
 from stale.judge import judge, unknown_verdict
-from stale.model import HINT_KINDS, Claim, ClaimKind, Finding, Outcome, Page, Status, Verdict
+from stale.model import (
+    HINT_KINDS,
+    Claim,
+    ClaimKind,
+    Finding,
+    Outcome,
+    Page,
+    Signal,
+    Status,
+    Verdict,
+)
 from stale.parallel import CheckContext, PageChecker, resolve_workers
 from stale.store import ScanLock, SourceRecord, Store
 
@@ -247,6 +257,43 @@ def check_page(
     return claims, verdict
 
 
+@dataclass(frozen=True)
+class Recheck:
+    """A page whose text did not change but whose code did: its stored claims are
+    verified again and judged, and nothing is read from the wiki or extracted.
+    `page` comes without its body; `hazards` are those found in the body."""
+
+    page: Page
+    claims: tuple[Claim, ...]
+    hazards: tuple[Signal, ...] = ()
+
+
+def recheck_page(
+    item: Recheck,
+    code: Codebase,
+    verifiers: Mapping[ClaimKind, Verifier],
+    judge_cfg: JudgeConfig,
+    *,
+    accepted: dict[tuple[str, str, str], str] | None = None,
+    now: datetime | None = None,
+    timings: dict[str, float] | None = None,
+    memo: FindingMemo | None = None,
+) -> tuple[list[Claim], Verdict]:
+    """`check_page` for a page whose claims are already known: verify and judge."""
+    from stale.triage import apply_accepted
+
+    clock = time.perf_counter
+    t1 = clock()
+    claims = list(item.claims)
+    findings = apply_accepted(verify_claims(claims, code, verifiers, memo), accepted or {})
+    t2 = clock()
+    verdict = judge(item.page, claims, findings, judge_cfg, signals=item.hazards, now=now)
+    if timings is not None:
+        timings["verify"] = timings.get("verify", 0.0) + (t2 - t1)
+        timings["judge"] = timings.get("judge", 0.0) + (clock() - t2)
+    return claims, verdict
+
+
 class RepoSet:
     """The configured repositories: cheap fingerprints up front, the code index
     built on first use only, and views of any subset of repos."""
@@ -310,8 +357,13 @@ class RepoSet:
             rows = list(store.all_page_touch(source))
             if all(touch is not None for _, touch in rows):
                 self._touch[source] = {pid: PageTouch.from_json(t) for pid, t in rows if t}
-            else:  # verdicts stored before touch points were: read the claims
-                self._touch[source] = touch_points(store.all_touch_points(source))
+            else:  # verdicts stored before touch points were: read the claims, once
+                touch = touch_points(store.all_touch_points(source))
+                empty = PageTouch(frozenset(), frozenset(), frozenset())
+                store.set_touch(
+                    source, [(pid, touch.get(pid, empty).to_json()) for pid, t in rows if t is None]
+                )
+                self._touch[source] = touch
         return self._touch[source]
 
     def finding_memo(self, names: Sequence[str]) -> FindingMemo:
@@ -563,6 +615,8 @@ def _run_scan(
                     on_page(page, None)
                 return
             if names:
+                if recheck_read(page, names, code_fp):
+                    return
                 for (done, fp), (claims, verdict) in checker.add(page, names, (page, code_fp)):
                     record(done, claims, verdict, fp)
                 return
@@ -573,6 +627,52 @@ def _run_scan(
                 else "no repository configured to check against; pass --repo"
             )
             record(page, [], unknown_verdict(page, why, now), code_fp)
+
+        def stored_claims(
+            page_id: str, content_hash: str | None
+        ) -> tuple[Page, list[Claim], tuple[Signal, ...]] | None:
+            """The stored page, claims and hazards of a page whose text did not change
+            (`content_hash`: the page as read now; None: the crawl says unchanged) and
+            whose verdict is neither aged out nor from other settings: only the code
+            moved under it, so its claims are still what the page says."""
+            stored = known.get(page_id)
+            if full or stored is None or stored[2] != settings_fp:
+                return None
+            if content_hash is not None and (not content_hash or content_hash != stored[0]):
+                return None
+            return store.stored_check(src.name, page_id)
+
+        def recheck(item: Recheck, names: tuple[str, ...], code_fp: str) -> None:
+            for (done, fp), (claims, verdict) in checker.add(item, names, (item.page, code_fp)):
+                record(done, claims, verdict, fp)
+
+        def recheck_unread(page_id: str, names: tuple[str, ...], code_fp: str) -> bool:
+            """Check a page the crawl did not return from its stored claims; False
+            when it must be read from the wiki."""
+            found = stored_claims(page_id, None) if names else None
+            if found is None:
+                return False
+            page, claims, hazards = found
+            result.seen += 1
+            seen_ids.add(page_id)
+            if semantic is not None:
+                semantic.rechecked(page.key)
+            recheck(Recheck(page, tuple(claims), hazards), names, code_fp)
+            return True
+
+        def recheck_read(page: Page, names: tuple[str, ...], code_fp: str) -> bool:
+            """Check a page read with the same text as before (a git checkout moves
+            every mtime) from its stored claims instead of extracting them again."""
+            found = stored_claims(page.page_id, page.content_hash)
+            if found is None:
+                return False
+            old, claims, _ = found
+            # the title and properties decide whether the page tells history
+            # (stale.extract.context.page_is_historical), which every claim carries
+            if (old.title, old.properties) != (page.title, page.properties):
+                return False
+            recheck(Recheck(page, tuple(claims)), names, code_fp)  # hazards: from the body
+            return True
 
         def flush() -> None:
             """Record every page still being checked."""
@@ -638,9 +738,12 @@ def _run_scan(
                         properties=props.get(page_id, ()),
                     )
                     names = page_repos(stub, src, repo_set.names)
-                    if up_to_date(stub, names, repo_set.fingerprint(names)):
+                    code_fp = repo_set.fingerprint(names)
+                    if up_to_date(stub, names, code_fp):
                         result.seen += 1
                         carry(stub.key)
+                        continue
+                    if recheck_unread(page_id, names, code_fp):
                         continue
                     try:
                         fetched = connector.page(page_id)

@@ -557,6 +557,14 @@ class Store:
             "SELECT page_id, touch FROM verdicts WHERE source = ?", (source,)
         )
 
+    def set_touch(self, source: str, touches: Iterable[tuple[str, str]]) -> None:
+        """Store (page_id, touch JSON) for verdicts written before touch points were."""
+        with self.conn:
+            self.conn.executemany(
+                "UPDATE verdicts SET touch = ? WHERE source = ? AND page_id = ?",
+                [(t, source, pid) for pid, t in touches],
+            )
+
     def all_touch_points(self, source: str) -> Iterator[tuple[str, str, str, str | None, str]]:
         """(page_id, kind, subject, value, evidence JSON) of every claim of a source,
         in one read: the scan asks for every page after the repos moved."""
@@ -746,6 +754,56 @@ class Store:
             (ref, ref),
         ).fetchall()
         return [(r[0], r[1]) for r in rows]
+
+    def stored_check(
+        self, source: str, page_id: str
+    ) -> tuple[Page, list[Claim], tuple[Signal, ...]] | None:
+        """A page as it was last checked, to check again without reading it from the
+        wiki: the page without its body, its claims in page order, and the hazards
+        found in its body. None when there is no verdict or its check failed."""
+        row = self.conn.execute(
+            "SELECT p.url, p.title, p.content_type, p.content_hash, p.last_modified, "
+            "p.authors, p.labels, p.properties, v.signals, v.error FROM pages p "
+            "JOIN verdicts v ON v.source = p.source AND v.page_id = p.page_id "
+            "WHERE p.source = ? AND p.page_id = ?",
+            (source, page_id),
+        ).fetchone()
+        if row is None or row[9]:
+            return None
+        page = Page(
+            source=source,
+            page_id=page_id,
+            url=row[0],
+            title=row[1],
+            body="",
+            content_type=row[2],
+            last_modified=_dt(row[4]),
+            authors=tuple(json.loads(row[5])),
+            labels=tuple(json.loads(row[6])),
+            properties=tuple((str(k), str(v)) for k, v in json.loads(row[7] or "[]")),
+            content_hash=row[3],
+        )
+        claims = [
+            Claim(
+                source=source,
+                page_id=page_id,
+                kind=ClaimKind(r[0]),
+                subject=r[1],
+                value=r[2],
+                context=r[3],
+                span=Span(int(r[4]), int(r[5])),
+                historical=bool(r[6]),
+                text=r[7],
+            )
+            # rowid: the claims were inserted in the order the page makes them
+            for r in self.conn.execute(
+                "SELECT kind, subject, value, context, line, col, historical, text FROM claims "
+                "WHERE source = ? AND page_id = ? ORDER BY rowid",
+                (source, page_id),
+            )
+        ]
+        hazards = tuple(s for s in _signals_from_json(row[8]) if s.kind == "hazard")
+        return page, claims, hazards
 
     def claims(self, source: str, page_id: str) -> list[tuple[Claim, Finding | None]]:
         out: list[tuple[Claim, Finding | None]] = []

@@ -137,3 +137,119 @@ def test_touch_points_stored_with_a_verdict_match_those_read_from_its_claims(
         expected = from_claims.get(pid, PageTouch(frozenset(), frozenset(), frozenset()))
         assert PageTouch.from_json(touch) == expected
     assert any(PageTouch.from_json(t).paths for t in stored.values() if t)  # evidence paths
+
+
+def _copy(corpus: Path, dest: Path) -> Path:
+    import shutil
+
+    shutil.copytree(corpus / "repo", dest / "repo")
+    shutil.copytree(corpus / "wiki", dest / "wiki")
+    return dest
+
+
+def _rows(db_path: Path) -> dict[str, tuple[object, ...]]:
+    import sqlite3
+
+    con = sqlite3.connect(db_path)
+    out: dict[str, tuple[object, ...]] = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT page_id, status, round(score, 6), reasons, signals FROM verdicts"
+        )
+    }
+    for r in con.execute(
+        "SELECT page_id, claim_key, kind, subject, value, line, col, historical, text, outcome, "
+        "message, evidence FROM claims ORDER BY page_id, rowid"
+    ):
+        out[r[0]] = (*out[r[0]], r[1:])
+    con.close()
+    return out
+
+
+def _tune_yaml(root: Path, count: int) -> None:
+    """Change the value of `pool_size` in `count` YAML files and commit."""
+    from bench.scale import git
+
+    for p in sorted((root / "repo").rglob("*.yaml"))[:count]:
+        p.write_text(p.read_text().replace("pool_size: ", "pool_size: 9"))
+    git(root / "repo", "commit", "-q", "-am", "tune")
+
+
+def test_pages_only_the_code_moved_under_are_rechecked_from_their_stored_claims(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stale.extract
+
+    root = _copy(corpus, tmp_path)
+    first = _scan(root)
+    assert first.rechecked == 60
+    _tune_yaml(root, 6)
+    edited = sorted((root / "wiki").rglob("*.md"))[:3]
+    for p in edited:
+        p.write_text(p.read_text() + "\nEdited.\n")
+
+    extracted: list[str] = []
+    real = stale.extract.extract_claims
+
+    def counting(page, **kw):  # type: ignore[no-untyped-def]
+        extracted.append(page.page_id)
+        return real(page, **kw)
+
+    monkeypatch.setattr(stale.extract, "extract_claims", counting)
+    again = _scan(root)
+    monkeypatch.undo()
+    # the pages citing a tuned value are checked again, but only the edited ones are read
+    assert again.rechecked > len(edited) + 5
+    assert sorted(extracted) == sorted(p.relative_to(root / "wiki").as_posix() for p in edited)
+    assert again.counts.get("stale", 0) > first.counts.get("stale", 0)
+
+    # the same verdicts, claims and evidence as checking every page from scratch
+    fresh = _scan(root, "fresh.db", full=True)
+    assert fresh.rechecked == 60
+    assert _rows(root / "s.db") == _rows(root / "fresh.db")
+
+
+def test_a_page_read_again_with_the_same_text_reuses_its_claims(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A git checkout moves every mtime: the crawl reads every page again, and a page
+    whose text is the same is checked from its stored claims."""
+    import os
+
+    import stale.extract
+
+    root = _copy(corpus, tmp_path)
+    _scan(root)
+    _tune_yaml(root, 6)
+    for p in (root / "wiki").rglob("*.md"):
+        os.utime(p, (p.stat().st_atime, p.stat().st_mtime + 3600))
+    calls: list[str] = []
+    real = stale.extract.extract_claims
+    monkeypatch.setattr(
+        stale.extract,
+        "extract_claims",
+        lambda page, **kw: calls.append(page.page_id) or real(page, **kw),
+    )
+    again = _scan(root)
+    monkeypatch.undo()
+    assert again.rechecked > 5 and calls == []
+    _scan(root, "fresh.db", full=True)
+    assert _rows(root / "s.db") == _rows(root / "fresh.db")
+
+
+def test_a_page_whose_last_check_failed_is_read_again(corpus: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    from stale.store import Store
+
+    root = _copy(corpus, tmp_path)
+    _scan(root)
+    with Store.open(root / "s.db") as db:
+        pid = sorted(dict(db.all_page_touch("wiki")))[0]
+        assert db.stored_check("wiki", pid) is not None
+    con = sqlite3.connect(root / "s.db")
+    with con:
+        con.execute("UPDATE verdicts SET error = 'boom' WHERE page_id = ?", (pid,))
+    con.close()
+    with Store.open(root / "s.db") as db:
+        assert db.stored_check("wiki", pid) is None

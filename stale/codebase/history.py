@@ -406,15 +406,18 @@ class GitHistory:
         if old_value:
             patterns.insert(0, f"{bre_key}.*{_ere_escape(old_value)}")
         for pattern in patterns:
-            out = self._git(["log", f"-G{pattern}", f"--format={_FMT}", "-n20", "--", path], 120.0)
+            # the commits and their diffs of `path` in one git call (a scan asks this
+            # for every contradicted value; a process per commit cost ~7 ms each)
+            args = ["log", f"-G{pattern}", "-p", "-U0", "--no-color", "--no-ext-diff"]
+            out = self._git([*args, f"--format={_FMT}", "-n20", "--", path], 120.0)
             if not out:
                 continue
             for chunk in out.split("\x01"):
-                commit = _parse_header(chunk.strip())
+                header, _, diff = chunk.partition("\n")
+                commit = _parse_header(header.strip())
                 if commit is None:
                     continue
                 if old_value and pattern is not bre_key:
-                    diff = self._git(["show", "-U0", "--format=", commit.sha, "--", path]) or ""
                     removed = [
                         ln[1:]
                         for ln in diff.splitlines()
@@ -423,7 +426,6 @@ class GitHistory:
                     if not any(key in ln and has_token(ln, old_value) for ln in removed):
                         continue
                 else:
-                    diff = self._git(["show", "-U0", "--format=", commit.sha, "--", path]) or ""
                     minus = [ln for ln in diff.splitlines() if ln.startswith("-") and key in ln]
                     plus = [ln for ln in diff.splitlines() if ln.startswith("+") and key in ln]
                     if not [ln for ln in minus if not ln.startswith("---")] or not [

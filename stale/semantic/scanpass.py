@@ -147,6 +147,7 @@ class SemanticPass:
         self.stats = SemanticStats()
         self._warn_cb = warn
         self._seen: dict[tuple[str, str], _Seen] = {}
+        self._rechecked: set[tuple[str, str]] = set()
         self._texts: dict[tuple[str, str], str] = {}
         self._text_chars = 0
         self._embedder: Embedder | None = None
@@ -160,6 +161,11 @@ class SemanticPass:
         if self._text_chars + len(text) <= TEXT_BUDGET:
             self._texts[page.key] = text
             self._text_chars += len(text)
+
+    def rechecked(self, key: tuple[str, str]) -> None:
+        """A page checked again from its stored claims (its text did not change): its
+        counts in the run summary follow a status the semantic signals change."""
+        self._rechecked.add(key)
 
     # -- after the crawl ----------------------------------------------------------------
 
@@ -567,7 +573,7 @@ class SemanticPass:
             if verdict is None:
                 continue
             self.stats.rejudged += 1
-            if verdict.status is not old.status and key in self._seen:
+            if verdict.status is not old.status and (key in self._seen or key in self._rechecked):
                 o, n = str(old.status), str(verdict.status)
                 result.counts[o] = max(0, result.counts.get(o, 0) - 1)
                 result.counts[n] = result.counts.get(n, 0) + 1
