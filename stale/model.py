@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 
 
 class ClaimKind(StrEnum):
@@ -149,7 +150,11 @@ class Claim:
     historical: bool = False
     text: str = field(default="", compare=False)
 
-    @property
+    # Computed once per claim (a scan reads it dozens of times). A frozen dataclass
+    # still has a __dict__, which is where cached_property keeps the value; equality,
+    # hash and dataclasses.replace() go by the fields only, so a replaced claim
+    # computes its own key.
+    @cached_property
     def key(self) -> str:
         """Stable identity: page, kind, subject, value, context. Never the line."""
         ident = "\x1f".join(
