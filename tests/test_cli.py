@@ -220,3 +220,30 @@ def test_console_script_and_check_stay_light(world: dict[str, Path | str]) -> No
         assert heavy not in imported
     res = subprocess.run([str(stale_bin), "--help"], capture_output=True, text=True, check=False)
     assert res.returncode == 0 and "scan" in res.stdout and "check" in res.stdout
+
+
+def test_check_runs_as_a_one_command_app_with_the_same_answers(
+    world: dict[str, Path | str],
+) -> None:
+    """`stale check` skips building every other command; its verdict, help, usage
+    errors and exit codes are those of the full app."""
+    from stale.cli import _single_command
+
+    scan(world)
+    assert _single_command(["scan"]) is None and _single_command([]) is None
+    one = _single_command(["check"])
+    assert one is not None and len(one.registered_commands) == 1
+    stale_bin = str(Path(sys.executable).with_name("stale"))
+    store = str(world["store"])
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([stale_bin, *args], capture_output=True, text=True, check=False)
+
+    fast = run("check", "old.md", "--store", store)
+    full = runner.invoke(app, ["check", "old.md", "--store", store])
+    assert fast.returncode == full.exit_code == 1
+    assert fast.stdout == full.stdout and "STALE" in fast.stdout
+    assert "Usage: stale check [OPTIONS] PAGE" in run("check", "--help").stdout
+    missing = run("check", "no-such-page.md", "--store", store)
+    assert missing.returncode == 2 and "no such page" in missing.stderr
+    assert run("check").returncode == 2  # no page given: a usage error
