@@ -152,3 +152,88 @@ def cat_blobs(root: Path, shas: Sequence[str], timeout: float = 600.0) -> Iterat
             stdout.close()
         proc.wait()
         writer.join(timeout=1)
+
+
+class BlobReader:
+    """`rev:path` -> bytes through one long-lived `git cat-file --batch`: a history
+    query that reads a file at a few commits costs pipe round trips, not a git
+    process each (~5 ms). Each process (a forked scan worker) starts its own; a
+    request that fails, times out or cannot be written on one line gives None."""
+
+    def __init__(self, root: Path, timeout: float = 30.0) -> None:
+        self.root = root
+        self.timeout = timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._pid = 0
+        self._broken = False
+
+    @property
+    def broken(self) -> bool:
+        """True once git could not be started or stopped answering."""
+        return self._broken
+
+    def _process(self) -> subprocess.Popen[bytes] | None:
+        if self._proc is not None and self._pid == os.getpid() and self._proc.poll() is None:
+            return self._proc
+        if self._broken:
+            return None
+        # a copy inherited from the parent by fork shares its pipes: never touch it
+        self._proc = None
+        try:
+            self._proc = subprocess.Popen(
+                git_cmd(["cat-file", "--batch"]),
+                cwd=self.root,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=_env(),
+            )
+        except OSError:
+            self._broken = True
+            return None
+        self._pid = os.getpid()
+        return self._proc
+
+    def read(self, name: str) -> bytes | None:
+        if "\n" in name or "\r" in name:
+            return None
+        proc = self._process()
+        if proc is None or proc.stdin is None or proc.stdout is None:
+            return None
+        import select
+
+        try:
+            proc.stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], self.timeout)
+            if not ready:
+                raise OSError("git cat-file did not answer")
+            header = proc.stdout.readline()
+            parts = header.split()
+            if len(parts) < 3 or parts[1] == b"missing" or parts[1] == b"ambiguous":
+                if not header:
+                    raise OSError("git cat-file exited")
+                return None
+            size = int(parts[2])
+            data = proc.stdout.read(size)
+            proc.stdout.read(1)  # the newline after the content
+            if len(data) != size:
+                raise OSError("git cat-file cut an answer short")
+            return data if parts[1] == b"blob" else None
+        except (OSError, ValueError):
+            self.close()
+            self._broken = True  # the callers fall back to a git process per question
+            return None
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or self._pid != os.getpid():
+            return
+        with contextlib.suppress(OSError):
+            proc.kill()
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            proc.wait(timeout=5)
+        for pipe in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError):
+                if pipe is not None:
+                    pipe.close()

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stale.codebase.facts import CommitRef, PathEvent, Removal
-from stale.codebase.gitutil import run_git, run_git_text
+from stale.codebase.gitutil import BlobReader, run_git, run_git_text
 from stale.codebase.norm import has_token
 
 _FMT = "%x01%H%x1f%cI%x1f%an"
 _MAX_PICKAXE_COMMITS = 200
 _MAX_TRANSITION_CHECKS = 80
+#: Histories up to this many commits are listed once (which files each commit
+#: touched) so value look-ups read blobs instead of running git per question.
+MAX_LISTED_COMMITS = 20_000
 
 #: Files whose text is about the code rather than the code itself: a mention in
 #: them (a changelog line, a README) is not a definition.
@@ -140,6 +144,9 @@ class GitHistory:
         self._head_files = head_files
         self._events: list[tuple[CommitRef, str, str, str | None]] | None = None
         self._cache: dict[tuple[object, ...], object] = {}
+        self._blobs = BlobReader(root)
+        self._touching: dict[str, list[CommitRef]] | None = None
+        self._listed = False  # whether _touching holds the whole history
 
     # ------------------------------------------------------------ helpers
 
@@ -150,7 +157,9 @@ class GitHistory:
         """The file's text at `commit`; None when it does not exist there."""
         key = ("show", commit, path)
         if key not in self._cache:
-            out = run_git(self.root, ["cat-file", "blob", f"{commit}:{path}"], 30.0)
+            out = self._blobs.read(f"{commit}:{path}")
+            if out is None and self._blobs.broken:
+                out = run_git(self.root, ["cat-file", "blob", f"{commit}:{path}"], 30.0)
             self._cache[key] = None if out is None else out.decode("utf-8", "replace")
         val = self._cache[key]
         return val if isinstance(val, str) else None
@@ -400,6 +409,99 @@ class GitHistory:
         ck = ("value", path, key, old_value, fallback)
         if ck in self._cache:
             return self._cache[ck]  # type: ignore[return-value]
+        commits = self._commits_touching(path)
+        if commits is None:
+            result = self._value_change_by_log(path, key, old_value, fallback)
+        else:
+            result = self._value_change_in(commits, path, key, old_value, fallback)
+            if self._blobs.broken:  # blobs could not be read: ask git the long way
+                result = self._value_change_by_log(path, key, old_value, fallback)
+        self._cache[ck] = result
+        return result
+
+    def _commits_touching(self, path: str) -> list[CommitRef] | None:
+        """The commits that changed `path`, newest first, from one listing of the
+        whole history (merges show no files, as in `git log -- path`); None when
+        the history is longer than MAX_LISTED_COMMITS or cannot be listed."""
+        if not self._listed:
+            self._listed = True
+            out = run_git(
+                self.root,
+                [
+                    "log",
+                    "--no-renames",
+                    "--name-only",
+                    "-z",
+                    f"--format={_FMT}",
+                    f"-n{MAX_LISTED_COMMITS + 1}",
+                ],
+                120.0,
+            )
+            commits = _parse_log(out) if out is not None else []
+            if out is not None and len(commits) <= MAX_LISTED_COMMITS:
+                touching: dict[str, list[CommitRef]] = {}
+                for commit, files in commits:
+                    for f in files:
+                        touching.setdefault(f, []).append(commit)
+                self._touching = touching
+        if self._touching is None:
+            return None
+        return self._touching.get(path, [])
+
+    def _changed_lines(self, commit: CommitRef, path: str) -> tuple[list[str], list[str]] | None:
+        """(removed, added) lines of `path` in `commit` against its first parent,
+        by line counts (a line that only moved within the file is neither); None
+        for a binary file or a blob git cannot read."""
+        key = ("lines", commit.sha, path)
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[return-value]
+        texts = []
+        for rev in (f"{commit.sha}^", commit.sha):
+            data = self._blobs.read(f"{rev}:{path}")
+            if data is None:
+                data = b""  # the file does not exist on that side (added, deleted, root)
+            if b"\0" in data[:8000]:
+                self._cache[key] = None
+                return None
+            texts.append(Counter(data.decode("utf-8", "replace").split("\n")))
+        before, after = texts
+        result = (list((before - after).elements()), list((after - before).elements()))
+        self._cache[key] = result
+        return result
+
+    def _value_change_in(
+        self,
+        commits: list[CommitRef],
+        path: str,
+        key: str,
+        old_value: str | None,
+        fallback: bool,
+    ) -> CommitRef | None:
+        """`value_change` from blobs: what `git log -G<pattern> -n20 -- path` and the
+        diff of each hit would say, without a git process per question."""
+        with_old = re.compile(f"{re.escape(key)}.*{re.escape(old_value)}") if old_value else None
+        patterns = [with_old] if with_old is not None else []
+        if fallback or with_old is None:
+            patterns.append(re.compile(re.escape(key)))
+        for rx in patterns:
+            hits = 0
+            for commit in commits:
+                changed = self._changed_lines(commit, path)
+                if changed is None:
+                    continue
+                removed, added = changed
+                if not any(rx.search(ln) for ln in (*removed, *added)):
+                    continue  # -G would not list this commit
+                hits += 1
+                if hits > 20:
+                    break
+                if _changes_value(removed, added, key, old_value if rx is with_old else None):
+                    return commit
+        return None
+
+    def _value_change_by_log(
+        self, path: str, key: str, old_value: str | None, fallback: bool
+    ) -> CommitRef | None:
         result: CommitRef | None = None
         bre_key = _ere_escape(key)
         patterns = [bre_key] if fallback or not old_value else []
@@ -417,27 +519,28 @@ class GitHistory:
                 commit = _parse_header(header.strip())
                 if commit is None:
                     continue
-                if old_value and pattern is not bre_key:
-                    removed = [
-                        ln[1:]
-                        for ln in diff.splitlines()
-                        if ln.startswith("-") and not ln.startswith("---")
-                    ]
-                    if not any(key in ln and has_token(ln, old_value) for ln in removed):
-                        continue
-                else:
-                    minus = [ln for ln in diff.splitlines() if ln.startswith("-") and key in ln]
-                    plus = [ln for ln in diff.splitlines() if ln.startswith("+") and key in ln]
-                    if not [ln for ln in minus if not ln.startswith("---")] or not [
-                        ln for ln in plus if not ln.startswith("+++")
-                    ]:
-                        continue  # the line was added or dropped here, not changed
-                result = commit
-                break
+                minus: Counter[str] = Counter()
+                plus: Counter[str] = Counter()
+                for rem, add in _hunks(diff):
+                    minus.update(rem)
+                    plus.update(add)
+                removed, added = list((minus - plus).elements()), list((plus - minus).elements())
+                old = old_value if pattern is not bre_key else None
+                if _changes_value(removed, added, key, old):
+                    result = commit
+                    break
             if result is not None:
                 break
-        self._cache[ck] = result
         return result
+
+
+def _changes_value(removed: list[str], added: list[str], key: str, old: str | None) -> bool:
+    """Whether a commit's changed lines change `key`: with `old`, a removed line
+    holds the key and the old value; else a line holding the key was replaced
+    (not only added or dropped). Lines that only moved count as neither."""
+    if old is not None:
+        return any(key in ln and has_token(ln, old) for ln in removed)
+    return any(key in ln for ln in removed) and any(key in ln for ln in added)
 
 
 def _parse_log(out: bytes | None) -> list[tuple[CommitRef, list[str]]]:
@@ -463,13 +566,18 @@ def _ere_escape(s: str) -> str:
 
 
 def _hunks(diff: str) -> list[tuple[list[str], list[str]]]:
+    """(removed, added) lines per hunk of a unified diff. File headers (`--- a/x`)
+    come before a file's first `@@`; inside a hunk a removed `--flag` line reads
+    `---flag` and is a line like any other."""
     hunks: list[tuple[list[str], list[str]]] = []
     cur: tuple[list[str], list[str]] | None = None
-    for ln in diff.splitlines():
-        if ln.startswith("@@"):
+    for ln in diff.split("\n"):
+        if ln.startswith("diff --git "):
+            cur = None
+        elif ln.startswith("@@"):
             cur = ([], [])
             hunks.append(cur)
-        elif cur is None or ln.startswith(("---", "+++")):
+        elif cur is None:
             continue
         elif ln.startswith("-"):
             cur[0].append(ln[1:])
