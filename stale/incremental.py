@@ -14,7 +14,7 @@ import json
 import re
 import subprocess
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -39,17 +39,19 @@ class RepoChange:
 
     def touches(
         self,
-        tokens: Iterable[str],
-        evidence_paths: Iterable[str],
-        presence_tokens: Iterable[str] = (),
+        tokens: Collection[str],
+        evidence_paths: Collection[str],
+        presence_tokens: Collection[str] = (),
     ) -> bool:
         """`tokens` matter on any changed line; `presence_tokens` (names whose claim
         only says they exist) only when they appear or disappear in some file."""
-        if any(p in self.paths for p in evidence_paths):
+        # set.isdisjoint runs in C: a re-scan after a repo moved asks this of every page
+        paths = self.paths
+        if not paths.isdisjoint(evidence_paths):
             return True
-        if any(t in self.words or t in self.paths for t in tokens):
+        if not self.words.isdisjoint(tokens) or not paths.isdisjoint(tokens):
             return True
-        return any(t in self.moved or t in self.paths for t in presence_tokens)
+        return not self.moved.isdisjoint(presence_tokens) or not paths.isdisjoint(presence_tokens)
 
 
 def _git(root: Path, *args: str) -> bytes | None:

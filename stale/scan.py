@@ -317,6 +317,7 @@ class RepoSet:
         self._changes: dict[tuple[str, str], RepoChange | None] = {}
         self._touch: dict[str, dict[str, PageTouch]] = {}
         self._memos: dict[tuple[str, ...], FindingMemo] = {}
+        self._since: dict[tuple[str, tuple[str, ...]], list[RepoChange] | None] = {}
         self.index_seconds = 0.0
 
     def fingerprint(self, names: Sequence[str]) -> str:
@@ -334,19 +335,30 @@ class RepoSet:
 
     def unaffected(self, store: Store, page: Page, old_fp: str, names: Sequence[str]) -> bool:
         """True when the repos moved but nothing this page claims can read differently."""
-        from stale.incremental import split_fingerprint
-
-        old = split_fingerprint(old_fp)
-        if set(old) != set(names):
-            return False
-        moved = [n for n in names if old[n] != self.fingerprints[n]]
-        changes = [self.change(n, old[n]) for n in moved]
-        if any(c is None for c in changes):
+        changes = self._changes_since(old_fp, tuple(names))
+        if changes is None:
             return False
         touch = self._touch_points(store, page.source).get(page.page_id)
         if touch is None:
             return True  # no claims stored: nothing in the code can change its verdict
-        return not any(c is not None and touch.touched_by(c) for c in changes)
+        return not any(touch.touched_by(c) for c in changes)
+
+    def _changes_since(self, old_fp: str, names: tuple[str, ...]) -> list[RepoChange] | None:
+        """What changed in `names` since the fingerprint `old_fp` (None: unknown, or
+        other repos); the same few fingerprints come back for every page."""
+        from stale.incremental import split_fingerprint
+
+        key = (old_fp, names)
+        if key not in self._since:
+            old = split_fingerprint(old_fp)
+            found: list[RepoChange] | None = None
+            if set(old) == set(names):
+                moved = [n for n in names if old[n] != self.fingerprints[n]]
+                changes = [self.change(n, old[n]) for n in moved]
+                if all(c is not None for c in changes):
+                    found = [c for c in changes if c is not None]
+            self._since[key] = found
+        return self._since[key]
 
     def _touch_points(self, store: Store, source: str) -> dict[str, PageTouch]:
         """Every page's touch points for a source, read once per scan (a moved repo
