@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass
+from functools import lru_cache
 
 from stale.extract.commands import (
     EXTERNAL_TOOLS,
@@ -42,6 +43,7 @@ from stale.extract.patterns import (
     env_name,
     image_version,
     is_placeholder,
+    may_contain,
     normalize_route,
     path_subject,
     prose_versions,
@@ -91,20 +93,44 @@ _CONFIG_WORDS_RE = re.compile(
     r"|parameters|param|params|values\.ya?ml|property|properties)\b",
     re.IGNORECASE,
 )
+#: _CONFIG_WORDS_RE needs one of these (every alternative holds one).
+_CONFIG_WORD_STEMS = ("config", "setting", "key", "option", "param", "values", "propert")
 _DEFAULT_WORD_RE = re.compile(r"\bdefault", re.IGNORECASE)
+_DEFAULT_STEMS = ("default",)
 _PROSE_ENDPOINT_RE = re.compile(r"(?<![\w/])(GET|POST|PUT|PATCH|DELETE)\s+(/[^\s`'\"),;]*)")
+_CAMEL_KEY_RE = re.compile(r"[a-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*")
+_CODE_LIKE_RE = re.compile(r"[()\[\]{};]|==|=>|\s(?:if|and|or)\s")
+_PLAIN_WORD_RE = re.compile(r"[a-z]+")
+_DOCKER_FROM_RE = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", re.IGNORECASE)
+_ASSIGNMENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_HEREDOC_RE = re.compile(r"<<-?\s*['\"]?([A-Za-z_]\w*)['\"]?")
+_PROSE_WORD_RE = re.compile(r"[A-Za-z][\w-]*")
 
-_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+#: (subject, a word the pattern needs, lower-case: see may_contain, the pattern).
+_MARKERS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
     (
         "outdated",
+        ("date", "obsolete"),
         re.compile(r"\b(?:outdated|out[- ]of[- ]date|obsolete)\b", re.IGNORECASE),
     ),
     (
         "deprecated",
+        ("deprecated", "maintained"),
         re.compile(r"\b(?:deprecated|no longer maintained|unmaintained)\b", re.IGNORECASE),
     ),
-    ("todo", re.compile(r"\b(?:TODO|FIXME|TBD)\b")),
+    ("todo", ("todo", "fixme", "tbd"), re.compile(r"\b(?:TODO|FIXME|TBD)\b")),
 )
+
+
+def has_config_words(text: str) -> bool:
+    """The text says config, setting, key, option, parameter, property (or values.yaml)."""
+    return may_contain(text, _CONFIG_WORD_STEMS) and bool(_CONFIG_WORDS_RE.search(text))
+
+
+def has_default_word(text: str) -> bool:
+    """The text says default (defaults, defaulting, ...)."""
+    return may_contain(text, _DEFAULT_STEMS) and bool(_DEFAULT_WORD_RE.search(text))
+
 
 # -------------------------------------------------------------- stated defaults
 
@@ -115,26 +141,43 @@ _VAL = (
     _C + r"(?P<vc>\d+)" + _D + r"|\"(?P<vq>[^\"]{1,60})\"|'(?P<vs>[^']{1,60})'"
     r"|(?P<vb>[^\s,;()" + _C + r"]+)"
 )
+#: (the words one of which the pattern needs, the pattern), in order of precedence
+_SET_STEMS = ("set", "configured")
 _DEFAULT_PATTERNS = tuple(
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        _CODE + r"(?:\s+\w+)?\s+(?:now\s+)?defaults?\s+to\s+(?:" + _VAL + ")",
-        _CODE + r"\s*\(\s*defaults?(?:\s*[:=]|\s+is|\s+to)?\s*(?:" + _VAL + r")\s*\)",
-        _CODE
-        + r"(?:\s+\w+)?\s+(?:has\s+a\s+)?default(?:\s+value)?\s*(?:is|of|:|=)\s*(?:"
-        + _VAL
-        + ")",
-        r"\bdefault(?:\s+value)?\s+(?:of|for)\s+(?:the\s+)?"
-        + _CODE
-        + r"(?:\s+\w+)?\s+(?:is|=|:)\s+(?:"
-        + _VAL
-        + ")",
-        r"\bdefault\s+" + _CODE + r"(?:\s+\w+)?\s+(?:is|=|:)\s+(?:" + _VAL + ")",
-        _CODE
-        + r"(?:\s+\w+)?\s+(?:is|are)\s+(?:set\s+to|configured\s+(?:to|as))\s+(?:"
-        + _VAL
-        + ")",
-        r"\bsets\s+" + _CODE + r"\s+to\s+(?:" + _VAL + ")",
+    (stems, re.compile(p, re.IGNORECASE))
+    for stems, p in (
+        (_DEFAULT_STEMS, _CODE + r"(?:\s+\w+)?\s+(?:now\s+)?defaults?\s+to\s+(?:" + _VAL + ")"),
+        (
+            _DEFAULT_STEMS,
+            _CODE + r"\s*\(\s*defaults?(?:\s*[:=]|\s+is|\s+to)?\s*(?:" + _VAL + r")\s*\)",
+        ),
+        (
+            _DEFAULT_STEMS,
+            _CODE
+            + r"(?:\s+\w+)?\s+(?:has\s+a\s+)?default(?:\s+value)?\s*(?:is|of|:|=)\s*(?:"
+            + _VAL
+            + ")",
+        ),
+        (
+            _DEFAULT_STEMS,
+            r"\bdefault(?:\s+value)?\s+(?:of|for)\s+(?:the\s+)?"
+            + _CODE
+            + r"(?:\s+\w+)?\s+(?:is|=|:)\s+(?:"
+            + _VAL
+            + ")",
+        ),
+        (
+            _DEFAULT_STEMS,
+            r"\bdefault\s+" + _CODE + r"(?:\s+\w+)?\s+(?:is|=|:)\s+(?:" + _VAL + ")",
+        ),
+        (
+            _SET_STEMS,
+            _CODE
+            + r"(?:\s+\w+)?\s+(?:is|are)\s+(?:set\s+to|configured\s+(?:to|as))\s+(?:"
+            + _VAL
+            + ")",
+        ),
+        (_SET_STEMS, r"\bsets\s+" + _CODE + r"\s+to\s+(?:" + _VAL + ")"),
     )
 )
 #: Imperative "set `x` to 5" states a value only when the sentence says default.
@@ -148,6 +191,11 @@ _BARE_VALUE_WORDS = wordset(
     "true false on off yes no enabled disabled debug info warn warning error critical"
 )
 _EMPTY_CELLS = frozenset({"", "-", "—", "–", "none", "n/a", "na", "(none)", "required", "—."})
+_BARE_VALUE_RE = re.compile(r"-?\d[\w.:/+-]*")
+_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+_CELL_DEFAULT_RE = re.compile(
+    r"\bdefaults?\s*(?:to|is|:|=)\s*(`[^`]{1,60}`|\"[^\"]{1,60}\"|[^\s,;()]+)", re.IGNORECASE
+)
 
 
 def clean_value(raw: str, *, bare: bool) -> str | None:
@@ -155,7 +203,7 @@ def clean_value(raw: str, *, bare: bool) -> str | None:
     v = raw.strip()
     if bare:
         v = v.rstrip(".:!?")
-        if not (re.fullmatch(r"-?\d[\w.:/+-]*", v) or v.lower() in _BARE_VALUE_WORDS):
+        if not (_BARE_VALUE_RE.fullmatch(v) or v.lower() in _BARE_VALUE_WORDS):
             return None
     if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'`":
         v = v[1:-1]
@@ -169,6 +217,13 @@ def stated_defaults(s: Sentence) -> dict[int, str]:
     """Index of an inline code in `s` -> the default value the sentence states."""
     if not s.codes:
         return {}
+    # each pattern needs "default", or "set"/"configured": most sentences hold neither
+    stems_in = {stems: may_contain(s.text, stems) for stems in (_DEFAULT_STEMS, _SET_STEMS)}
+    patterns = [rx for stems, rx in _DEFAULT_PATTERNS if stems_in[stems]]
+    if stems_in[_DEFAULT_STEMS] and _DEFAULT_WORD_RE.search(s.text):
+        patterns.append(_SET_TO)
+    if not patterns:
+        return {}
     parts: list[str] = []
     pos = 0
     for i, c in enumerate(s.codes):
@@ -178,9 +233,6 @@ def stated_defaults(s: Sentence) -> dict[int, str]:
     parts.append(s.text[pos:])
     tmpl = "".join(parts)
     out: dict[int, str] = {}
-    patterns = list(_DEFAULT_PATTERNS)
-    if _DEFAULT_WORD_RE.search(s.text):
-        patterns.append(_SET_TO)
     for rx in patterns:
         for m in rx.finditer(tmpl):
             k = int(m.group("k"))
@@ -196,7 +248,7 @@ def stated_defaults(s: Sentence) -> dict[int, str]:
             else:
                 val = clean_value(m.group("vb") or "", bare=True)
                 unit = _UNIT_RE.match(tmpl, m.end())
-                if val is not None and unit and re.fullmatch(r"\d+(?:\.\d+)?", val):
+                if val is not None and unit and _NUMBER_RE.fullmatch(val):
                     val = f"{val} {unit.group(1)}"
             if val is not None:
                 out[k] = val
@@ -208,7 +260,7 @@ def table_defaults(s: Sentence) -> dict[int, str]:
     "Default" column or from "defaults to X" in another cell."""
     if not s.cells or not s.codes:
         return {}
-    col = next((i for i, h in enumerate(s.header) if re.search(r"\bdefault", h, re.I)), None)
+    col = next((i for i, h in enumerate(s.header) if _DEFAULT_WORD_RE.search(h)), None)
     if col is None:
         col = value_column(s.header)
     named = [i for i, c in enumerate(s.codes) if c.cell is not None and c.cell != col]
@@ -229,11 +281,7 @@ def table_defaults(s: Sentence) -> dict[int, str]:
             val = clean_value(cell, bare=False)
         return {first: val} if val is not None else {}
     for cell in s.cells:
-        m = re.search(
-            r"\bdefaults?\s*(?:to|is|:|=)\s*(`[^`]{1,60}`|\"[^\"]{1,60}\"|[^\s,;()]+)",
-            cell,
-            re.IGNORECASE,
-        )
+        m = _CELL_DEFAULT_RE.search(cell)
         if m:
             raw = m.group(1)
             val = clean_value(raw, bare=raw[0] not in '`"')
@@ -309,30 +357,10 @@ class Classifier:
         s = normalize_row(s)
         hist = self.sections.historical or sentence_is_historical(s.text)
         text = s.text[:200]
-        blanked = list(s.text)
-        for c in s.codes:
-            for k in range(c.start, min(c.end, len(blanked))):
-                blanked[k] = " "
-        prose = "".join(blanked)
+        prose = _blank_codes(s)
 
-        prog_ctx, external = self._programs(s, prose)
-        config_ctx = self._config_context(s)
-        config_words = bool(_CONFIG_WORDS_RE.search(prose))
-        defaults = stated_defaults(s)
-        for k, v in table_defaults(s).items():
-            defaults.setdefault(k, v)
-
-        for i, code in enumerate(s.codes):
-            drafts = self._inline_code(
-                code.text, defaults.get(i), prog_ctx, external, config_ctx, config_words, s
-            )
-            col = self._column(code.line, "`" + code.text)
-            if col > 1:
-                col += 1
-            else:
-                col = self._column(code.line, code.text)
-            for d in drafts:
-                self._emit(replace(d, line=code.line, column=col, text=text), hist)
+        if s.codes:
+            self._inline_codes(s, prose, text, hist)
 
         def at(
             kind: ClaimKind,
@@ -345,27 +373,54 @@ class Classifier:
             line, col = self._locate(frag, s.line)
             self._emit(Draft(kind, subject, value, ctx, line, col, text), h)
 
-        for m in _PROSE_ENDPOINT_RE.finditer(prose):
-            route = normalize_route(m.group(2).rstrip(".:!?"))
-            if route:
-                at(ClaimKind.ENDPOINT, f"{m.group(1)} {route}", None, m.group(0))
+        if "/" in prose:  # the endpoint pattern needs a "/" (the route)
+            for m in _PROSE_ENDPOINT_RE.finditer(prose):
+                route = normalize_route(m.group(2).rstrip(".:!?"))
+                if route:
+                    at(ClaimKind.ENDPOINT, f"{m.group(1)} {route}", None, m.group(0))
         unticked = s.text.replace("`", " ")
         for subject, ver, off in prose_versions(unticked):
             frag = unticked[off : off + 40].split(" ")[0]
             at(ClaimKind.VERSION, subject, ver, frag)
-        for subject, rx in _MARKERS:
-            mm = rx.search(prose)
+        for subject, stems, rx in _MARKERS:
+            mm = rx.search(prose) if may_contain(prose, stems) else None
             if mm:
                 at(ClaimKind.MARKER, subject, None, mm.group(0), h=False)
         for subject, iso, off in find_dates(unticked):
             at(ClaimKind.DATE, subject, iso, unticked[off : off + 30].split(" ")[0], h=False)
         hrefs = [(lk.href, lk.line) for lk in s.links]
-        hrefs += [(m.group(0), 0) for m in URL_RE.finditer(prose)]
+        if "://" in prose:  # URL_RE needs the "://"
+            hrefs += [(m.group(0), 0) for m in URL_RE.finditer(prose)]
         for href, line in hrefs:
             rl = repo_link(href)
             if rl:
                 ln, col = self._locate(href, line or s.line)
                 self._emit(Draft(ClaimKind.LINK, rl[1], None, rl[0], ln, col, text), hist)
+
+    def _inline_codes(self, s: Sentence, prose: str, text: str, hist: bool) -> None:
+        """The claims of a sentence's inline code spans."""
+        prog_ctx, external = self._programs(s, prose)
+        config_ctx = self._config_context(s)
+        cues = _Cues(
+            config_words=has_config_words(prose),
+            config_words_text=has_config_words(s.text),
+            default_word=has_default_word(s.text),
+        )
+        defaults = stated_defaults(s)
+        for k, v in table_defaults(s).items():
+            defaults.setdefault(k, v)
+
+        for i, code in enumerate(s.codes):
+            drafts = inline_code_drafts(
+                code.text, defaults.get(i), prog_ctx, external, config_ctx, cues
+            )
+            col = self._column(code.line, "`" + code.text)
+            if col > 1:
+                col += 1
+            else:
+                col = self._column(code.line, code.text)
+            for d in drafts:
+                self._emit(Draft(d.kind, d.subject, d.value, d.context, code.line, col, text), hist)
 
     def _programs(self, s: Sentence, prose: str) -> tuple[str | None, bool]:
         """The script a sentence's flags belong to, and whether it names an
@@ -373,18 +428,13 @@ class Classifier:
         ctx: str | None = None
         external = False
         for c in s.codes:
-            t = c.text.strip()
-            if not t or t.startswith("-"):
+            program = _code_program(c.text.strip())
+            if program is None:
                 continue
-            if any(ch.isspace() for ch in t):
-                c2, ext = command_context(t)
-            else:
-                c2 = program_context(t)
-                ext = t in EXTERNAL_TOOLS or t in INTERPRETERS or t in ("npm", "yarn", "pnpm")
+            c2, ext = program
             ctx = ctx or c2
             external = external or ext
-        words = set(re.findall(r"[A-Za-z][\w-]*", prose))
-        if words & PROSE_TOOL_NAMES:
+        if not external and not PROSE_TOOL_NAMES.isdisjoint(_PROSE_WORD_RE.findall(prose)):
             external = True
         return ctx, external
 
@@ -394,90 +444,6 @@ class Classifier:
             if p and is_config_path(p):
                 return p
         return None
-
-    def _inline_code(
-        self,
-        raw: str,
-        default: str | None,
-        prog_ctx: str | None,
-        external: bool,
-        config_ctx: str | None,
-        config_words: bool,
-        s: Sentence,
-    ) -> list[Draft]:
-        t = raw.strip()
-        if not t or len(t) > 200 or "\n" in t:
-            return []
-        if t in PLATFORM_NAMES:
-            return []
-        ep = endpoint_subject(t)
-        if ep:
-            return [Draft(ClaimKind.ENDPOINT, ep)]
-        kv = _KV_RE.match(t)
-        if kv and not t.startswith("-"):
-            return self._key_value(kv.group(1), kv.group(3), config_ctx, s)
-        if any(ch.isspace() for ch in t):
-            first = t.split()[0]
-            if flag_subject(first):
-                return self._flag(first, default, prog_ctx, external)
-            return list(analyze_line(t))
-        f = flag_subject(t)
-        if f:
-            return self._flag(f, default, prog_ctx, external)
-        name = env_name(t)
-        if name:
-            return [Draft(ClaimKind.ENV, name, default)]
-        iv = image_version(t)
-        if iv:
-            return [Draft(ClaimKind.VERSION, iv[0], iv[1])]
-        p = path_subject(t)
-        if p:
-            return [Draft(ClaimKind.PATH, p)]
-        if _LOW_DOTTED_RE.match(t) or _SNAKE_RE.match(t):
-            if default is not None or config_words or _DEFAULT_WORD_RE.search(s.text):
-                return [Draft(ClaimKind.CONFIG, t, default, config_ctx)]
-            sym = symbol_subject(t)
-            return [Draft(ClaimKind.SYMBOL, sym)] if sym else []
-        # a stated default makes a camelCase key (`quotes.cacheTtl`) a setting, not a symbol
-        if default is not None and re.fullmatch(
-            r"[a-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*", t
-        ):
-            if not is_placeholder(t) and len(t) >= 3:
-                return [Draft(ClaimKind.CONFIG, t, default, config_ctx)]
-            return []
-        sym = symbol_subject(t)
-        return [Draft(ClaimKind.SYMBOL, sym)] if sym else []
-
-    def _flag(
-        self, flag: str, default: str | None, prog_ctx: str | None, external: bool
-    ) -> list[Draft]:
-        f = flag_subject(flag)
-        if not f or (external and prog_ctx is None):
-            return []
-        return [Draft(ClaimKind.FLAG, f, default, prog_ctx)]
-
-    def _key_value(self, key: str, raw: str, config_ctx: str | None, s: Sentence) -> list[Draft]:
-        raw = raw.strip()
-        code_like = raw.startswith(("=", "//")) or re.search(
-            r"[()\[\]{};]|==|=>|\s(?:if|and|or)\s", raw
-        )
-        if code_like and not is_placeholder(raw):
-            return []
-        quoted = len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'"
-        if len(raw.split()) > 1 and not quoted:
-            return []
-        name = env_name(key)
-        if name:
-            val = clean_value(raw, bare=False) if _DEFAULT_WORD_RE.search(s.text) else None
-            return [Draft(ClaimKind.ENV, name, val)]
-        if not _CONFIG_KEY_RE.match(key) or len(key) < 2 or is_placeholder(key):
-            return []
-        plain_word = re.fullmatch(r"[a-z]+", key) is not None
-        if plain_word and not (
-            config_ctx or _CONFIG_WORDS_RE.search(s.text) or _DEFAULT_WORD_RE.search(s.text)
-        ):
-            return []
-        return [Draft(ClaimKind.CONFIG, key, clean_value(raw, bare=False), config_ctx)]
 
     # ---------------------------------------------------------------- blocks
 
@@ -507,7 +473,8 @@ class Classifier:
             col = raw.find(last)
             if col < 0:
                 col = raw.find(last.rsplit(".", 1)[-1])
-            self._emit(replace(d, line=line, column=max(col + 1, 1), text=text), hist)
+            col = max(col + 1, 1)
+            self._emit(Draft(d.kind, d.subject, d.value, d.context, line, col, text), hist)
 
     def _shell(self, b: CodeBlock, hist: bool, console: bool) -> None:
         for idx, cmd in shell_commands(b.lines, console):
@@ -522,7 +489,7 @@ class Classifier:
         elif self.lead is not None:
             context = self._config_context(self.lead)
         json_ok = context is not None or (
-            self.lead is not None and bool(_CONFIG_WORDS_RE.search(self.lead.text))
+            self.lead is not None and has_config_words(self.lead.text)
         )
         for d, idx in config_block_claims(kind, b.lines, context, json_ok):
             self._emit_block(b, idx, [d], hist)
@@ -535,11 +502,127 @@ class Classifier:
 
     def _dockerfile(self, b: CodeBlock, hist: bool) -> None:
         for idx, line in enumerate(b.lines):
-            m = re.match(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", line, re.IGNORECASE)
+            m = _DOCKER_FROM_RE.match(line)
             if m:
                 iv = image_version(m.group(1))
                 if iv:
                     self._emit_block(b, idx, [Draft(ClaimKind.VERSION, iv[0], iv[1])], hist)
+
+
+@dataclass(frozen=True)
+class _Cues:
+    """What a sentence says around its inline code, as far as that code's claims go."""
+
+    config_words: bool  # the prose outside code says config, setting, key, ...
+    config_words_text: bool  # ... or the whole text, code included, does
+    default_word: bool  # the whole text says default
+
+
+@lru_cache(maxsize=8192)
+def inline_code_drafts(
+    raw: str,
+    default: str | None,
+    prog_ctx: str | None,
+    external: bool,
+    config_ctx: str | None,
+    cues: _Cues,
+) -> tuple[Draft, ...]:
+    """The claims of one inline code span (line, column and text still to set).
+    A pure function of its arguments, so it is memoised: the same spans recur
+    across the pages of a wiki."""
+    t = raw.strip()
+    if not t or len(t) > 200 or "\n" in t:
+        return ()
+    if t in PLATFORM_NAMES:
+        return ()
+    ep = endpoint_subject(t)
+    if ep:
+        return (Draft(ClaimKind.ENDPOINT, ep),)
+    kv = _KV_RE.match(t)
+    if kv and not t.startswith("-"):
+        return _key_value(kv.group(1), kv.group(3), config_ctx, cues)
+    if any(ch.isspace() for ch in t):
+        first = t.split()[0]
+        if flag_subject(first):
+            return _flag(first, default, prog_ctx, external)
+        return analyze_line(t)
+    f = flag_subject(t)
+    if f:
+        return _flag(f, default, prog_ctx, external)
+    name = env_name(t)
+    if name:
+        return (Draft(ClaimKind.ENV, name, default),)
+    iv = image_version(t)
+    if iv:
+        return (Draft(ClaimKind.VERSION, iv[0], iv[1]),)
+    p = path_subject(t)
+    if p:
+        return (Draft(ClaimKind.PATH, p),)
+    if _LOW_DOTTED_RE.match(t) or _SNAKE_RE.match(t):
+        if default is not None or cues.config_words or cues.default_word:
+            return (Draft(ClaimKind.CONFIG, t, default, config_ctx),)
+        sym = symbol_subject(t)
+        return (Draft(ClaimKind.SYMBOL, sym),) if sym else ()
+    # a stated default makes a camelCase key (`quotes.cacheTtl`) a setting, not a symbol
+    if default is not None and _CAMEL_KEY_RE.fullmatch(t):
+        if not is_placeholder(t) and len(t) >= 3:
+            return (Draft(ClaimKind.CONFIG, t, default, config_ctx),)
+        return ()
+    sym = symbol_subject(t)
+    return (Draft(ClaimKind.SYMBOL, sym),) if sym else ()
+
+
+def _flag(
+    flag: str, default: str | None, prog_ctx: str | None, external: bool
+) -> tuple[Draft, ...]:
+    f = flag_subject(flag)
+    if not f or (external and prog_ctx is None):
+        return ()
+    return (Draft(ClaimKind.FLAG, f, default, prog_ctx),)
+
+
+def _key_value(key: str, raw: str, config_ctx: str | None, cues: _Cues) -> tuple[Draft, ...]:
+    raw = raw.strip()
+    code_like = raw.startswith(("=", "//")) or _CODE_LIKE_RE.search(raw)
+    if code_like and not is_placeholder(raw):
+        return ()
+    quoted = len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'"
+    if len(raw.split()) > 1 and not quoted:
+        return ()
+    name = env_name(key)
+    if name:
+        val = clean_value(raw, bare=False) if cues.default_word else None
+        return (Draft(ClaimKind.ENV, name, val),)
+    if not _CONFIG_KEY_RE.match(key) or len(key) < 2 or is_placeholder(key):
+        return ()
+    plain_word = _PLAIN_WORD_RE.fullmatch(key) is not None
+    if plain_word and not (config_ctx or cues.config_words_text or cues.default_word):
+        return ()
+    return (Draft(ClaimKind.CONFIG, key, clean_value(raw, bare=False), config_ctx),)
+
+
+@lru_cache(maxsize=8192)
+def _code_program(t: str) -> tuple[str | None, bool] | None:
+    """The script an inline code (stripped) gives a sentence's flags, and whether
+    it names an external tool (whose flags are then not claims); None for an
+    empty code or a flag."""
+    if not t or t.startswith("-"):
+        return None
+    if any(ch.isspace() for ch in t):
+        return command_context(t)
+    ext = t in EXTERNAL_TOOLS or t in INTERPRETERS or t in ("npm", "yarn", "pnpm")
+    return program_context(t), ext
+
+
+def _blank_codes(s: Sentence) -> str:
+    """The sentence text with its inline code spans (backticks too) blanked."""
+    if not s.codes:
+        return s.text
+    blanked = list(s.text)
+    for c in s.codes:
+        for k in range(c.start, min(c.end, len(blanked))):
+            blanked[k] = " "
+    return "".join(blanked)
 
 
 # -------------------------------------------------------------- block helpers
@@ -561,7 +644,7 @@ def _looks_like_command(line: str) -> bool:
     if not words:
         return False
     k = 0
-    while k < len(words) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[k]):
+    while k < len(words) and _ASSIGNMENT_RE.match(words[k]):
         k += 1
     if k < len(words) and words[k] in ("sudo", "env"):
         k += 1
@@ -615,7 +698,7 @@ def shell_commands(lines: tuple[str, ...], console: bool) -> list[tuple[int, str
         while cmd.rstrip().endswith("\\") and idx < n:
             cmd = cmd.rstrip()[:-1] + " " + lines[idx].strip()
             idx += 1
-        hd = re.search(r"<<-?\s*['\"]?([A-Za-z_]\w*)['\"]?", cmd)
+        hd = _HEREDOC_RE.search(cmd)
         if hd:
             heredoc = hd.group(1)
         out.append((start, cmd))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from stale.extract.patterns import may_contain
 from stale.model import Page
 
 #: Page kinds that are history by nature (matched as words in title/page id).
@@ -66,6 +67,27 @@ SENTENCE_CUES: tuple[str, ...] = (
     r"legacy",
 )
 
+#: A word of each sentence cue, lower-case: a sentence holding none of them
+#: cannot match a cue (tests/test_extract_prefilters.py checks that every cue
+#: in SENTENCE_CUES contains one of these outside its regex syntax).
+SENTENCE_CUE_STEMS: tuple[str, ...] = (
+    "previously",
+    "used",
+    "formerly",
+    "renamed",
+    "removed",
+    "replaced",
+    "we ran",
+    "past",
+    "longer",
+    "deprecated",
+    "before",
+    "until",
+    "originally",
+    "the old",
+    "legacy",
+)
+
 #: Cues in the sentence before a code block that make the block historical.
 BLOCK_LEAD_CUES: tuple[str, ...] = (
     r"previously",
@@ -98,7 +120,8 @@ def page_is_historical(page: Page) -> bool:
 
 
 def sentence_is_historical(text: str) -> bool:
-    return bool(_SENTENCE_RE.search(text))
+    # most sentences hold no cue word at all: skip the (slow, case-blind) cue regex
+    return may_contain(text, SENTENCE_CUE_STEMS) and bool(_SENTENCE_RE.search(text))
 
 
 def heading_is_historical(text: str) -> bool:

@@ -9,6 +9,8 @@ import re
 from datetime import date
 from functools import lru_cache
 
+from stale.extract.patterns import may_contain
+
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?"
 _START = rf"(?:\d|Q[1-4]\b|{_MONTH}\s|{_DAY}\s)"
@@ -72,10 +74,18 @@ def to_iso(text: str) -> str | None:
     return parsed.date().isoformat()
 
 
+#: Words each pattern needs (every alternative of its cue holds one).
+_UPDATED_STEMS = ("updated", "modified", "reviewed", "edited", "verified", "checked")
+_AS_OF_STEMS = ("of",)
+_PATTERNS = (("last_updated", _UPDATED_STEMS, _UPDATED_RE), ("as_of", _AS_OF_STEMS, _AS_OF_RE))
+
+
 def find_dates(text: str) -> list[tuple[str, str, int]]:
     """(subject, iso, offset) for each page date stated in a sentence."""
     out: list[tuple[str, str, int]] = []
-    for subject, rx in (("last_updated", _UPDATED_RE), ("as_of", _AS_OF_RE)):
+    for subject, stems, rx in _PATTERNS:
+        if not may_contain(text, stems):  # the cue word is missing: no match possible
+            continue
         for m in rx.finditer(text):
             iso = to_iso(m.group("d"))
             if iso:
