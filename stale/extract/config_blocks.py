@@ -11,6 +11,7 @@ import datetime as _dt
 import json
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from stale.extract.patterns import env_name, is_placeholder, path_subject
@@ -114,12 +115,30 @@ def _leaves(
 def _find_line(lines: tuple[str, ...], parts: tuple[str, ...]) -> int:
     idx = 0
     for part in parts:
-        pat = re.compile(r"(?:^|[\s\"'\[{,.])" + re.escape(part) + r"[\"']?\s*(?:[:=\]]|$)")
         for k in range(idx, len(lines)):
-            if pat.search(lines[k]):
+            if _key_on_line(lines[k], part):
                 idx = k
                 break
     return idx
+
+
+#: What may follow a key: a closing quote, then `:`, `=`, `]` or the end of the line.
+_KEY_END_RE = re.compile(r"[\"']?\s*(?:[:=\]]|$)")
+
+
+def _key_on_line(line: str, key: str) -> bool:
+    """`key` written as a key on `line`: at the start or after whitespace or one of
+    `"'[{,.`, and followed by _KEY_END_RE. The same answer as searching the pattern
+    (?:^|[\\s"'\\[{,.]) + re.escape(key) + _KEY_END_RE, without compiling a
+    pattern for every key (thousands of keys overflow re's cache and each
+    compile costs more than the search)."""
+    i = line.find(key)
+    while i >= 0:
+        before_ok = i == 0 or line[i - 1].isspace() or line[i - 1] in "\"'[{,."
+        if before_ok and _KEY_END_RE.match(line, i + len(key)):
+            return True
+        i = line.find(key, i + 1)
+    return False
 
 
 def _parse(kind: str, text: str) -> list[Any]:
@@ -143,10 +162,30 @@ def _parse(kind: str, text: str) -> list[Any]:
     return []
 
 
+#: Blocks up to this many characters are memoised (the same snippet is often
+#: pasted on many pages); bigger ones are parsed each time, not kept.
+_MEMO_MAX_CHARS = 4096
+
+
 def config_block_claims(
     kind: str, lines: tuple[str, ...], context: str | None, json_ok: bool
-) -> list[tuple[Draft, int]]:
+) -> tuple[tuple[Draft, int], ...]:
     """(draft, 0-based line index in block) for each leaf setting."""
+    if sum(map(len, lines)) <= _MEMO_MAX_CHARS:
+        return _memo_block_claims(kind, lines, context, json_ok)
+    return tuple(_block_claims(kind, lines, context, json_ok))
+
+
+@lru_cache(maxsize=1024)
+def _memo_block_claims(
+    kind: str, lines: tuple[str, ...], context: str | None, json_ok: bool
+) -> tuple[tuple[Draft, int], ...]:
+    return tuple(_block_claims(kind, lines, context, json_ok))
+
+
+def _block_claims(
+    kind: str, lines: tuple[str, ...], context: str | None, json_ok: bool
+) -> list[tuple[Draft, int]]:
     out: list[tuple[Draft, int]] = []
     if kind in ("env", "properties"):
         for idx, line in enumerate(lines):
