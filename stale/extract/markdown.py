@@ -20,6 +20,7 @@ _PARSER: MarkdownIt | None = None
 #: Words after which a period does not end a sentence.
 _ABBREVIATIONS = frozenset({"e.g", "i.e", "etc", "vs", "cf", "approx", "incl", "esp", "fig", "no"})
 
+_LAST_WORD = re.compile(r"([A-Za-z.]+)$")
 _BOUNDARY = re.compile(r"[.!?]+[\"')\]]*\s+(?=[A-Z0-9`\"'(\[*_])")
 
 
@@ -137,6 +138,8 @@ class _Buf:
 
 def line_at(breaks: list[tuple[int, int]], offset: int) -> int:
     """The line of `offset`, from (offset, line) breaks in offset order."""
+    if len(breaks) == 1:  # most paragraphs are one line
+        return breaks[0][1]
     i = bisect.bisect_right(breaks, offset, key=lambda b: b[0]) - 1
     return breaks[max(i, 0)][1]
 
@@ -144,6 +147,8 @@ def line_at(breaks: list[tuple[int, int]], offset: int) -> int:
 def in_range(items: list[tuple[int, T]], s: int, e: int) -> list[T]:
     """The items whose offset is in [s, e), from (offset, item) pairs in offset order
     (a bisect: a paragraph of thousands of sentences and code spans stays linear)."""
+    if not items:
+        return []
     lo = bisect.bisect_left(items, s, key=lambda x: x[0])
     hi = bisect.bisect_left(items, e, key=lambda x: x[0])
     return [it for _, it in items[lo:hi]]
@@ -204,7 +209,7 @@ def _sentence_bounds(text: str, codes: list[InlineCode]) -> list[tuple[int, int]
         i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
         if i >= 0 and any(spans[k][0] <= pos < spans[k][1] for k in range(max(0, i - 1), i + 1)):
             continue
-        word = re.search(r"([A-Za-z.]+)$", text[start:pos])
+        word = _LAST_WORD.search(text[start:pos])
         if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
             continue
         bounds.append((start, m.end()))
