@@ -28,9 +28,10 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stale.model import Page
+if TYPE_CHECKING:
+    from stale.model import Page
 
 DEFAULT_WIKI = Path("/tmp/p3/c10k-base/wiki")
 KEY_READS = 65
@@ -38,6 +39,8 @@ KEY_READS = 65
 
 def load_pages(wiki: Path, limit: int) -> list[Page]:
     """Up to `limit` pages (0: all) of a folder of .md/.html files, in path order."""
+    from stale.model import Page
+
     files = sorted(p for p in wiki.rglob("*") if p.suffix in (".md", ".html") and p.is_file())
     if limit:
         files = files[:limit]
@@ -53,6 +56,7 @@ def load_pages(wiki: Path, limit: int) -> list[Page]:
 def generated_pages(n: int, seed: int = 1) -> list[Page]:
     """`n` pages the way bench.scale writes them (facts made up, no repository)."""
     from bench.scale import page_text
+    from stale.model import Page
 
     rng = random.Random(seed)
     facts = []
@@ -152,7 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--generate", type=int, default=0, help="use N bench.scale pages instead")
     ap.add_argument("--runs", type=int, default=5, help="passes; the median is reported")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--root", type=Path, help="import stale from this checkout (e.g. a base commit's worktree)"
+    )
     args = ap.parse_args(argv)
+    if args.root:
+        sys.path.insert(0, str(args.root.resolve()))
 
     if args.generate or not args.wiki.is_dir():
         pages = generated_pages(args.generate or args.pages or 3000)
@@ -164,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({"pages": len(pages), "source": where, **res}, indent=2))
         return 0
-    print(f"{len(pages)} pages from {where}, median of {args.runs} runs")
+    import stale
+
+    print(f"{len(pages)} pages from {where}, median of {args.runs} runs, {stale.__file__}")
     for name, v in res.items():
         unit = "" if name == "claims/page" else " ms/page"
         print(f"  {name:<20} {v:8.3f}{unit}")
