@@ -195,6 +195,13 @@ class PageTouch:
     def touched_by(self, change: RepoChange) -> bool:
         return change.touches(self.tokens, self.paths, self.presence)
 
+    @staticmethod
+    def json_touched_by(text: str, change: RepoChange) -> bool:
+        """`PageTouch.from_json(text).touched_by(change)` without building the sets
+        (a re-scan after a repo moved asks it of every page)."""
+        tokens, presence, paths = json.loads(text)
+        return change.touches(tokens, paths, presence)
+
     def to_json(self) -> str:
         return json.dumps([sorted(self.tokens), sorted(self.presence), sorted(self.paths)])
 

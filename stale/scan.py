@@ -315,7 +315,7 @@ class RepoSet:
         self._full: Codebase | None = None
         self._views: dict[tuple[str, ...], Codebase] = {}
         self._changes: dict[tuple[str, str], RepoChange | None] = {}
-        self._touch: dict[str, dict[str, PageTouch]] = {}
+        self._touch: dict[str, dict[str, PageTouch | str]] = {}
         self._memos: dict[tuple[str, ...], FindingMemo] = {}
         self._since: dict[tuple[str, tuple[str, ...]], list[RepoChange] | None] = {}
         self.index_seconds = 0.0
@@ -338,9 +338,13 @@ class RepoSet:
         changes = self._changes_since(old_fp, tuple(names))
         if changes is None:
             return False
+        from stale.incremental import PageTouch
+
         touch = self._touch_points(store, page.source).get(page.page_id)
         if touch is None:
             return True  # no claims stored: nothing in the code can change its verdict
+        if isinstance(touch, str):
+            return not any(PageTouch.json_touched_by(touch, c) for c in changes)
         return not any(touch.touched_by(c) for c in changes)
 
     def _changes_since(self, old_fp: str, names: tuple[str, ...]) -> list[RepoChange] | None:
@@ -360,7 +364,7 @@ class RepoSet:
             self._since[key] = found
         return self._since[key]
 
-    def _touch_points(self, store: Store, source: str) -> dict[str, PageTouch]:
+    def _touch_points(self, store: Store, source: str) -> dict[str, PageTouch | str]:
         """Every page's touch points for a source, read once per scan (a moved repo
         makes the scan ask about every page; one query per page cost ~0.5 ms each)."""
         from stale.incremental import PageTouch, touch_points
@@ -368,14 +372,15 @@ class RepoSet:
         if source not in self._touch:
             rows = list(store.all_page_touch(source))
             if all(touch is not None for _, touch in rows):
-                self._touch[source] = {pid: PageTouch.from_json(t) for pid, t in rows if t}
+                # kept as JSON: most pages are asked once, and sets cost more to build
+                self._touch[source] = {pid: t for pid, t in rows if t}
             else:  # verdicts stored before touch points were: read the claims, once
                 touch = touch_points(store.all_touch_points(source))
                 empty = PageTouch(frozenset(), frozenset(), frozenset())
                 store.set_touch(
                     source, [(pid, touch.get(pid, empty).to_json()) for pid, t in rows if t is None]
                 )
-                self._touch[source] = touch
+                self._touch[source] = dict(touch)
         return self._touch[source]
 
     def finding_memo(self, names: Sequence[str]) -> FindingMemo:

@@ -137,6 +137,25 @@ def test_touch_points_stored_with_a_verdict_match_those_read_from_its_claims(
         expected = from_claims.get(pid, PageTouch(frozenset(), frozenset(), frozenset()))
         assert PageTouch.from_json(touch) == expected
     assert any(PageTouch.from_json(t).paths for t in stored.values() if t)  # evidence paths
+    # asking the JSON directly answers what the sets answer
+    from stale.incremental import RepoChange
+
+    words = sorted({w for t in stored.values() if t for w in PageTouch.from_json(t).tokens})
+    paths = sorted({p for t in stored.values() if t for p in PageTouch.from_json(t).paths})
+    changes = [
+        RepoChange(frozenset(), frozenset(words[::7])),
+        RepoChange(frozenset(paths[:3]), frozenset()),
+        RepoChange(frozenset(), frozenset(), moved=frozenset(words[::5])),
+        RepoChange(frozenset({"nothing.txt"}), frozenset({"nothing"})),
+    ]
+    answers = set()
+    for touch in stored.values():
+        assert touch is not None
+        for change in changes:
+            answer = PageTouch.json_touched_by(touch, change)
+            assert answer == PageTouch.from_json(touch).touched_by(change)
+            answers.add(answer)
+    assert answers == {True, False}
 
 
 def _copy(corpus: Path, dest: Path) -> Path:
