@@ -428,10 +428,17 @@ class MarkdownFolderConnector:
         return real
 
     def _files(self, root: Path) -> Iterator[Path]:
-        """Every page file, sorted by page id. Plain folders are walked first; a
-        symlinked folder or file inside the root is then followed once per real
-        path (no loops), and a file reached both ways keeps its plain id."""
-        found: dict[str, tuple[bool, str, Path]] = {}  # real path -> (via a link, id, path)
+        """Every page file, sorted by page id (see `_file_entries`)."""
+        for _, path in self._file_entries(root):
+            yield Path(path)
+
+    def _file_entries(self, root: Path) -> Iterator[tuple[str, str]]:
+        """(page id, path) of every page file, sorted by page id, without a Path
+        object per file (a listing of 100k files is done on every crawl). Plain
+        folders are walked first; a symlinked folder or file inside the root is
+        then followed once per real path (no loops), and a file reached both ways
+        keeps its plain id."""
+        found: dict[str, tuple[bool, str, str]] = {}  # real path -> (via a link, id, path)
         root_prefix = os.path.join(str(root), "")
         visited: set[str] = {str(root)}
         plain: list[Path] = [root]
@@ -475,13 +482,13 @@ class MarkdownFolderConnector:
                         plain.append(Path(entry.path))
                 elif is_file and entry.name.lower().endswith(self.suffixes):
                     rel = entry.path[len(root_prefix) :].replace(os.sep, "/")
-                    cand = (via_link or is_link, rel, path or Path(entry.path))
+                    cand = (via_link or is_link, rel, str(path) if path else entry.path)
                     if real not in found or cand[:2] < found[real][:2]:
                         found[real] = cand
-        for linked_, page_id, path in sorted(found.values(), key=lambda c: c[1]):
+        for linked_, page_id, file in sorted(found.values(), key=lambda c: c[1]):
             if not linked_:
                 self._plain_ids.add(page_id)
-            yield path
+            yield page_id, file
 
     def _dates(self, root: Path) -> dict[str, tuple[datetime, str]]:
         if self._git_dates is None:
@@ -628,17 +635,16 @@ class MarkdownFolderConnector:
             return
         cutoff = since.timestamp() - CHANGE_SLACK_S
         listed: set[str] = set()
-        prefix = len(str(root)) + 1
-        for path in self._files(root):
-            listed.add(str(path)[prefix:].replace(os.sep, "/"))
+        for page_id, file in self._file_entries(root):
+            listed.add(page_id)
             try:
-                own = path.lstat()
-                st = path.stat() if stat.S_ISLNK(own.st_mode) else own
+                own = os.lstat(file)
+                st = os.stat(file) if stat.S_ISLNK(own.st_mode) else own
             except OSError:
                 continue  # gone since it was listed
             if max(own.st_ctime, st.st_ctime, st.st_mtime) < cutoff:
                 continue
-            yield self._read(root, path)
+            yield self._read(root, Path(file))
         self.listed_ids = listed
 
     def owns(self, ref: str) -> str | None:
