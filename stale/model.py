@@ -10,10 +10,13 @@ finding survives an edit that moves it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from functools import cached_property
+from typing import Any, Generic, TypeVar, overload
+
+_T = TypeVar("_T")
 
 
 class ClaimKind(StrEnum):
@@ -131,6 +134,32 @@ def content_hash(body: str, *parts: str) -> str:
     return h.hexdigest()
 
 
+class _computed_once(Generic[_T]):
+    """A read-only attribute computed on the first read and kept in the instance's
+    __dict__; being a non-data descriptor, later reads find it there directly.
+
+    functools.cached_property does the same, but on Python 3.11 it takes a lock on
+    every first read that costs as much as the sha1 behind Claim.key. A frozen
+    dataclass still has a __dict__; equality, hash and dataclasses.replace() go by
+    the fields only, so a replaced claim computes its own key, and a pickled or
+    copied one carries a key that matches its fields."""
+
+    def __init__(self, fn: Callable[[Any], _T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _computed_once[_T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> _T: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> _T | _computed_once[_T]:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
+
+
 @dataclass(frozen=True)
 class Claim:
     """One checkable statement on a page. See ClaimKind for field conventions.
@@ -150,11 +179,8 @@ class Claim:
     historical: bool = False
     text: str = field(default="", compare=False)
 
-    # Computed once per claim (a scan reads it dozens of times). A frozen dataclass
-    # still has a __dict__, which is where cached_property keeps the value; equality,
-    # hash and dataclasses.replace() go by the fields only, so a replaced claim
-    # computes its own key.
-    @cached_property
+    # Computed once per claim (a scan reads it dozens of times); see _computed_once.
+    @_computed_once
     def key(self) -> str:
         """Stable identity: page, kind, subject, value, context. Never the line."""
         ident = "\x1f".join(
