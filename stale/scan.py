@@ -597,7 +597,8 @@ def _run_scan(
 
         def carry(key: tuple[str, str]) -> None:
             result.carried += 1
-            seen_unchanged.append(key)
+            if since is None:  # only a complete listing may forget the pages it did not see
+                seen_unchanged.append(key)
             status = str(previous.get(key, "unknown"))
             result.counts[status] = result.counts.get(status, 0) + 1
             if len(seen_unchanged) >= 5000:

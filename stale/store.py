@@ -574,15 +574,12 @@ class Store:
         )
 
     def refingerprint(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
-        """Verdicts that still hold under a new code fingerprint: (source, page_id, fp, run)."""
+        """Verdicts that still hold under a new code fingerprint: (source, page_id, fp, run).
+        (Whether the crawl saw the page is `mark_seen`'s business.)"""
         with self.conn:
             self.conn.executemany(
                 "UPDATE verdicts SET code_fingerprint = ? WHERE source = ? AND page_id = ?",
                 [(fp, s, p) for s, p, fp, _ in rows],
-            )
-            self.conn.executemany(
-                "UPDATE pages SET seen_run = ? WHERE source = ? AND page_id = ?",
-                [(run, s, p) for s, p, _, run in rows],
             )
 
     def mark_seen(self, keys: Iterable[tuple[str, str]], run_id: int) -> None:
