@@ -230,6 +230,17 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE verdicts ADD COLUMN touch TEXT;
         """,
     ),
+    (
+        "code fingerprint aliases",
+        """
+        CREATE TABLE code_fp_alias (
+            source TEXT NOT NULL,
+            old_fp TEXT NOT NULL,
+            new_fp TEXT NOT NULL,
+            PRIMARY KEY (source, old_fp)
+        );
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -573,6 +584,35 @@ class Store:
             (source,),
         )
 
+    def code_fp_aliases(self, source: str) -> dict[str, str]:
+        """old code fingerprint -> the newer one its verdicts of `source` hold under."""
+        return dict(
+            self.conn.execute(
+                "SELECT old_fp, new_fp FROM code_fp_alias WHERE source = ?", (source,)
+            ).fetchall()
+        )
+
+    def alias_code_fingerprints(self, source: str, pairs: Iterable[tuple[str, str]]) -> None:
+        """After a complete crawl in which every verdict of `source` under `old` was
+        either checked again or found untouched by the change to `new`: all of them
+        hold under `new` (one row instead of rewriting every carried verdict)."""
+        with self.conn:
+            for old, new in sorted(set(pairs)):
+                if old == new:
+                    continue
+                # verdicts written under `new` this run must read as `new`
+                self.conn.execute(
+                    "DELETE FROM code_fp_alias WHERE source = ? AND old_fp = ?", (source, new)
+                )
+                self.conn.execute(
+                    "UPDATE code_fp_alias SET new_fp = ? WHERE source = ? AND new_fp = ?",
+                    (new, source, old),
+                )
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO code_fp_alias(source, old_fp, new_fp) VALUES (?,?,?)",
+                    (source, old, new),
+                )
+
     def refingerprint(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
         """Verdicts that still hold under a new code fingerprint: (source, page_id, fp, run).
         (Whether the crawl saw the page is `mark_seen`'s business.)"""
@@ -596,15 +636,26 @@ class Store:
         run_id: int,
         code_fingerprint: str,
         settings_fingerprint: str,
+        verified: bool = True,
     ) -> int:
-        """Replace pages' claims, findings and verdicts in one transaction."""
+        """Replace pages' claims, findings and verdicts in one transaction.
+        `verified`: the findings were checked against the code under
+        `code_fingerprint` now (not re-judged from the store); an alias that reads
+        that fingerprint as a newer one no longer holds for every verdict under it."""
         n = 0
+        sources: set[str] = set()
         with self.conn:
             for page, claims, verdict in results:
                 self._save_one(
                     page, claims, verdict, run_id, code_fingerprint, settings_fingerprint
                 )
+                sources.add(page.source)
                 n += 1
+            if verified:
+                self.conn.executemany(
+                    "DELETE FROM code_fp_alias WHERE source = ? AND old_fp = ?",
+                    [(source, code_fingerprint) for source in sorted(sources)],
+                )
         return n
 
     def _save_one(

@@ -229,6 +229,7 @@ def rejudge_page(
         run_id=int(row[2] or 0),
         code_fingerprint=row[0],
         settings_fingerprint=row[1],
+        verified=False,  # judged again from stored findings, not checked again
     )
     return verdict
 

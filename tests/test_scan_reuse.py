@@ -272,3 +272,65 @@ def test_a_page_whose_last_check_failed_is_read_again(corpus: Path, tmp_path: Pa
     con.close()
     with Store.open(root / "s.db") as db:
         assert db.stored_check("wiki", pid) is None
+
+
+def test_carried_verdicts_follow_the_code_through_aliases(corpus: Path, tmp_path: Path) -> None:
+    """A verdict that still holds after the repos moved is not rewritten: one alias
+    (old fingerprint -> new) stands for all of them. Through moves forward, a move
+    that touches nothing and a reset back to an old commit, every scan ends with
+    the verdicts a fresh scan of the same code gives."""
+    import sqlite3
+
+    from bench.scale import git
+
+    root = _copy(corpus, tmp_path)
+    _scan(root)
+
+    def aliases() -> dict[str, str]:
+        con = sqlite3.connect(root / "s.db")
+        rows = dict(con.execute("SELECT old_fp, new_fp FROM code_fp_alias").fetchall())
+        con.close()
+        return rows
+
+    def raw_fps() -> set[str]:
+        con = sqlite3.connect(root / "s.db")
+        fps = {r[0] for r in con.execute("SELECT code_fingerprint FROM verdicts")}
+        con.close()
+        return fps
+
+    def same_as_fresh(name: str) -> None:
+        fresh = _scan(root, f"{name}.db", full=True)
+        assert fresh.rechecked == 60
+        assert _rows(root / "s.db") == _rows(root / f"{name}.db")
+
+    fp0 = raw_fps()
+    assert len(fp0) == 1 and aliases() == {}
+    _tune_yaml(root, 6)  # touches the pages citing those values
+    second = _scan(root)
+    assert 0 < second.rechecked < 60 and second.carried == 60 - second.rechecked
+    fp1 = raw_fps() - fp0
+    assert len(fp1) == 1 and aliases() == {next(iter(fp0)): next(iter(fp1))}
+    same_as_fresh("a")
+
+    notes = sorted((root / "repo").rglob("*.md"))[0]
+    notes.write_text(notes.read_text() + "\nMore notes.\n")
+    git(root / "repo", "commit", "-q", "-am", "notes")
+    third = _scan(root)
+    assert third.rechecked == 0 and third.carried == 60
+    assert raw_fps() == fp0 | fp1  # nothing rewritten
+    head = set(aliases().values())
+    assert len(head) == 1 and set(aliases()) == fp0 | fp1  # chains kept one step long
+    assert _scan(root).rechecked == 0  # and the next scan carries everything again
+    same_as_fresh("b")
+
+    git(root / "repo", "reset", "-q", "--hard", "HEAD~2")  # back to the first commit
+    fourth = _scan(root)
+    assert fourth.rechecked > 0  # the pages checked against the tuned values
+    same_as_fresh("c")
+    assert _scan(root).rechecked == 0
+    # forward again to the tuned values: an alias from before the reset must not
+    # pass off the verdicts checked after it as checked against the tuned code
+    _tune_yaml(root, 6)
+    fifth = _scan(root)
+    assert fifth.rechecked == second.rechecked
+    same_as_fresh("d")
