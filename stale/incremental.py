@@ -211,6 +211,22 @@ class PageTouch:
         return cls(frozenset(tokens), frozenset(presence), frozenset(paths))
 
 
+def claim_touched(
+    kind: str, subject: str, value: str | None, evidence: str, changes: Iterable[RepoChange]
+) -> bool:
+    """Whether one claim (with its stored finding's evidence JSON) can read
+    differently after `changes`: the page-level rule, for one claim."""
+    tokens, only_presence = _claim_touch(kind, subject, value)
+    paths = _evidence_paths(evidence) if evidence and evidence != "[]" else frozenset()
+    for change in changes:
+        if only_presence:
+            if change.touches((), paths, tokens):
+                return True
+        elif change.touches(tokens, paths):
+            return True
+    return False
+
+
 def page_touch(claims: Iterable[Claim], findings: Iterable[Finding]) -> PageTouch:
     """A page's touch points from its claims and their findings' evidence (stored
     with the verdict, so a scan after the repos moved reads one row per page)."""

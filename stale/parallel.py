@@ -85,6 +85,7 @@ def check_one(
     from stale.scan import Recheck, check_page, recheck_page
 
     if isinstance(page, Recheck):
+        since = page.since_fp
         return recheck_page(
             page,
             ctx.repo_set.code(names),
@@ -94,6 +95,7 @@ def check_one(
             now=ctx.now,
             timings=timings,
             memo=ctx.repo_set.finding_memo(names),
+            changes=ctx.repo_set.changes_since(since, tuple(names)) if since else None,
         )
     return check_page(
         page,

@@ -31,7 +31,7 @@ from stale.model import (
     Verdict,
 )
 from stale.parallel import CheckContext, PageChecker, resolve_workers
-from stale.store import ScanLock, SourceRecord, Store
+from stale.store import ScanLock, SourceRecord, Store, StoredCheck, StoredFinding
 
 if TYPE_CHECKING:
     from connectors.base import Connector
@@ -266,6 +266,9 @@ class Recheck:
     page: Page
     claims: tuple[Claim, ...]
     hazards: tuple[Signal, ...] = ()
+    #: each claim's stored finding (None for a hint), valid under code `since_fp`
+    findings: tuple[StoredFinding | None, ...] = ()
+    since_fp: str | None = None
 
 
 def recheck_page(
@@ -278,14 +281,32 @@ def recheck_page(
     now: datetime | None = None,
     timings: dict[str, float] | None = None,
     memo: FindingMemo | None = None,
+    changes: Sequence[RepoChange] | None = None,
 ) -> tuple[list[Claim], Verdict]:
-    """`check_page` for a page whose claims are already known: verify and judge."""
+    """`check_page` for a page whose claims are already known: verify and judge.
+    With `changes` (what moved in the code since `item.since_fp`), a claim that
+    nothing changed can touch keeps its stored finding; only the rest is verified."""
+    from stale.incremental import claim_touched
     from stale.triage import apply_accepted
 
     clock = time.perf_counter
     t1 = clock()
     claims = list(item.claims)
-    findings = apply_accepted(verify_claims(claims, code, verifiers, memo), accepted or {})
+    kept: dict[int, Finding] = {}
+    if changes is not None and len(item.findings) == len(claims):
+        for i, (claim, stored) in enumerate(zip(claims, item.findings, strict=True)):
+            if stored is None or claim.kind in HINT_KINDS:
+                continue
+            if not claim_touched(claim.kind, claim.subject, claim.value, stored.evidence, changes):
+                kept[i] = stored.finding(claim)
+    to_verify = [c for i, c in enumerate(claims) if i not in kept]
+    fresh = iter(verify_claims(to_verify, code, verifiers, memo))  # one per claim but hints
+    found = [
+        kept[i] if i in kept else next(fresh)
+        for i, claim in enumerate(claims)
+        if claim.kind not in HINT_KINDS
+    ]
+    findings = apply_accepted(found, accepted or {})
     t2 = clock()
     verdict = judge(item.page, claims, findings, judge_cfg, signals=item.hazards, now=now)
     if timings is not None:
@@ -335,7 +356,7 @@ class RepoSet:
 
     def unaffected(self, store: Store, page: Page, old_fp: str, names: Sequence[str]) -> bool:
         """True when the repos moved but nothing this page claims can read differently."""
-        changes = self._changes_since(old_fp, tuple(names))
+        changes = self.changes_since(old_fp, tuple(names))
         if changes is None:
             return False
         from stale.incremental import PageTouch
@@ -347,7 +368,16 @@ class RepoSet:
             return not any(PageTouch.json_touched_by(touch, c) for c in changes)
         return not any(touch.touched_by(c) for c in changes)
 
-    def _changes_since(self, old_fp: str, names: tuple[str, ...]) -> list[RepoChange] | None:
+    def prepare_changes(self, fingerprints: Iterable[str]) -> None:
+        """Work out `changes_since` for stored code fingerprints of configured repos."""
+        from stale.incremental import split_fingerprint
+
+        for fp in sorted(fingerprints):
+            names = tuple(split_fingerprint(fp))
+            if names and set(names) <= set(self.names) and fp != self.fingerprint(names):
+                self.changes_since(fp, names)
+
+    def changes_since(self, old_fp: str, names: tuple[str, ...]) -> list[RepoChange] | None:
         """What changed in `names` since the fingerprint `old_fp` (None: unknown, or
         other repos); the same few fingerprints come back for every page."""
         from stale.incremental import split_fingerprint
@@ -591,6 +621,9 @@ def _run_scan(
         aliases = store.code_fp_aliases(src.name)
         moved_fps: set[tuple[str, str]] = set()
         lost_any = False
+        # What moved in the code since the stored verdicts, worked out before the
+        # worker pool forks so that every worker inherits it (rechecks ask it).
+        repo_set.prepare_changes({aliases.get(v[1], v[1]) for v in known.values()})
         # A connector that can list what changed since a time (MediaWiki recent
         # changes, Confluence CQL) is asked only for that, after a complete crawl.
         crawled_at = store.crawled_at(src.name)
@@ -656,9 +689,7 @@ def _run_scan(
             )
             record(page, [], unknown_verdict(page, why, now), code_fp)
 
-        def stored_claims(
-            page_id: str, content_hash: str | None
-        ) -> tuple[Page, list[Claim], tuple[Signal, ...]] | None:
+        def stored_claims(page_id: str, content_hash: str | None) -> StoredCheck | None:
             """The stored page, claims and hazards of a page whose text did not change
             (`content_hash`: the page as read now; None: the crawl says unchanged) and
             whose verdict is neither aged out nor from other settings: only the code
@@ -680,12 +711,15 @@ def _run_scan(
             found = stored_claims(page_id, None) if names else None
             if found is None:
                 return False
-            page, claims, hazards = found
             result.seen += 1
             seen_ids.add(page_id)
             if semantic is not None:
-                semantic.rechecked(page.key)
-            recheck(Recheck(page, tuple(claims), hazards), names, code_fp)
+                semantic.rechecked(found.page.key)
+            since = known[page_id][1]
+            item = Recheck(
+                found.page, found.claims, found.hazards, found.findings, aliases.get(since, since)
+            )
+            recheck(item, names, code_fp)
             return True
 
         def recheck_read(page: Page, names: tuple[str, ...], code_fp: str) -> bool:
@@ -694,12 +728,14 @@ def _run_scan(
             found = stored_claims(page.page_id, page.content_hash)
             if found is None:
                 return False
-            old, claims, _ = found
             # the title and properties decide whether the page tells history
             # (stale.extract.context.page_is_historical), which every claim carries
-            if (old.title, old.properties) != (page.title, page.properties):
+            if (found.page.title, found.page.properties) != (page.title, page.properties):
                 return False
-            recheck(Recheck(page, tuple(claims)), names, code_fp)  # hazards: from the body
+            since = known[page.page_id][1]
+            # hazards: found in the body again
+            item = Recheck(page, found.claims, (), found.findings, aliases.get(since, since))
+            recheck(item, names, code_fp)
             return True
 
         def flush() -> None:

@@ -259,6 +259,38 @@ def _dt(s: str | None) -> datetime | None:
 
 
 @dataclass(frozen=True)
+class StoredFinding:
+    """A claim's finding as stored: what `finding()` needs to rebuild it (the
+    evidence stays JSON until then: most are never rebuilt)."""
+
+    outcome: str
+    message: str
+    suggestion: str | None
+    evidence: str  # JSON
+
+    def finding(self, claim: Claim) -> Finding:
+        return Finding(
+            claim=claim,
+            outcome=Outcome(self.outcome),
+            evidence=_evidence_from_json(self.evidence),
+            message=self.message,
+            suggestion=self.suggestion,
+        )
+
+
+@dataclass(frozen=True)
+class StoredCheck:
+    """A page's last check, to check it again without reading or extracting it:
+    the page without its body, its claims in page order, each claim's stored
+    finding (None for a hint), and the hazards found in its body."""
+
+    page: Page
+    claims: tuple[Claim, ...]
+    findings: tuple[StoredFinding | None, ...]
+    hazards: tuple[Signal, ...]
+
+
+@dataclass(frozen=True)
 class StoredPage:
     """A page's row: what the store knows about a page without its body."""
 
@@ -803,12 +835,11 @@ class Store:
         ).fetchall()
         return [(r[0], r[1]) for r in rows]
 
-    def stored_check(
-        self, source: str, page_id: str
-    ) -> tuple[Page, list[Claim], tuple[Signal, ...]] | None:
+    def stored_check(self, source: str, page_id: str) -> StoredCheck | None:
         """A page as it was last checked, to check again without reading it from the
-        wiki: the page without its body, its claims in page order, and the hazards
-        found in its body. None when there is no verdict or its check failed."""
+        wiki: the page without its body, its claims in page order with their stored
+        findings, and the hazards found in its body. None when there is no verdict
+        or its check failed."""
         row = self.conn.execute(
             "SELECT p.url, p.title, p.content_type, p.content_hash, p.last_modified, "
             "p.authors, p.labels, p.properties, v.signals, v.error FROM pages p "
@@ -831,27 +862,31 @@ class Store:
             properties=tuple((str(k), str(v)) for k, v in json.loads(row[7] or "[]")),
             content_hash=row[3],
         )
-        claims = [
-            Claim(
-                source=source,
-                page_id=page_id,
-                kind=ClaimKind(r[0]),
-                subject=r[1],
-                value=r[2],
-                context=r[3],
-                span=Span(int(r[4]), int(r[5])),
-                historical=bool(r[6]),
-                text=r[7],
+        claims: list[Claim] = []
+        findings: list[StoredFinding | None] = []
+        # rowid: the claims were inserted in the order the page makes them
+        for r in self.conn.execute(
+            "SELECT kind, subject, value, context, line, col, historical, text, outcome, "
+            "message, suggestion, evidence FROM claims WHERE source = ? AND page_id = ? "
+            "ORDER BY rowid",
+            (source, page_id),
+        ):
+            claims.append(
+                Claim(
+                    source=source,
+                    page_id=page_id,
+                    kind=ClaimKind(r[0]),
+                    subject=r[1],
+                    value=r[2],
+                    context=r[3],
+                    span=Span(int(r[4]), int(r[5])),
+                    historical=bool(r[6]),
+                    text=r[7],
+                )
             )
-            # rowid: the claims were inserted in the order the page makes them
-            for r in self.conn.execute(
-                "SELECT kind, subject, value, context, line, col, historical, text FROM claims "
-                "WHERE source = ? AND page_id = ? ORDER BY rowid",
-                (source, page_id),
-            )
-        ]
+            findings.append(StoredFinding(r[8], r[9], r[10], r[11]) if r[8] else None)
         hazards = tuple(s for s in _signals_from_json(row[8]) if s.kind == "hazard")
-        return page, claims, hazards
+        return StoredCheck(page, tuple(claims), tuple(findings), hazards)
 
     def claims(self, source: str, page_id: str) -> list[tuple[Claim, Finding | None]]:
         out: list[tuple[Claim, Finding | None]] = []

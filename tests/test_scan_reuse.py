@@ -15,7 +15,7 @@ from connectors.markdown import MarkdownFolderConnector
 from stale.codebase import Codebase
 from stale.codebase.index import build_index
 from stale.extract import extract_claims
-from stale.model import Claim, ClaimKind, Finding, Span
+from stale.model import HINT_KINDS, Claim, ClaimKind, Finding, Span
 from stale.scan import FindingMemo, load_verifiers, verify_claims
 
 
@@ -214,12 +214,28 @@ def test_pages_only_the_code_moved_under_are_rechecked_from_their_stored_claims(
         extracted.append(page.page_id)
         return real(page, **kw)
 
+    import stale.scan
+
+    verified: list[Claim] = []
+    real_verify = stale.scan.verify_claims
+
+    def counting_verify(claims, *a, **kw):  # type: ignore[no-untyped-def]
+        verified.extend(c for c in claims if c.kind not in HINT_KINDS)
+        return real_verify(claims, *a, **kw)
+
     monkeypatch.setattr(stale.extract, "extract_claims", counting)
+    monkeypatch.setattr(stale.scan, "verify_claims", counting_verify)
     again = _scan(root)
     monkeypatch.undo()
     # the pages citing a tuned value are checked again, but only the edited ones are read
     assert again.rechecked > len(edited) + 5
     assert sorted(extracted) == sorted(p.relative_to(root / "wiki").as_posix() for p in edited)
+    # and of the pages only checked again, only the claims the change touches
+    edited_ids = set(extracted)
+    unread = [c for c in verified if c.page_id not in edited_ids]
+    assert unread and {c.kind for c in unread} <= {"config", "path", "symbol"}
+    assert len({c.page_id for c in unread}) == again.rechecked - len(edited)
+    assert len(unread) < 3 * (again.rechecked - len(edited))
     assert again.counts.get("stale", 0) > first.counts.get("stale", 0)
 
     # the same verdicts, claims and evidence as checking every page from scratch
