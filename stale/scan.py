@@ -149,6 +149,9 @@ def settings_fingerprint(
     return fp
 
 
+#: Pages whose stored checks are read in one go when they are checked again.
+STORED_CHECKS_PER_READ = 256
+
 #: (kind, subject, value, context) -> the finding a verifier gave for that claim
 #: identity against one codebase. See `verify_claims`.
 FindingMemo = dict[tuple[str, str, str | None, str | None], Finding]
@@ -689,15 +692,18 @@ def _run_scan(
             )
             record(page, [], unknown_verdict(page, why, now), code_fp)
 
-        def stored_claims(page_id: str, content_hash: str | None) -> StoredCheck | None:
-            """The stored page, claims and hazards of a page whose text did not change
-            (`content_hash`: the page as read now; None: the crawl says unchanged) and
-            whose verdict is neither aged out nor from other settings: only the code
-            moved under it, so its claims are still what the page says."""
+        def stored_claims_ok(page_id: str, content_hash: str | None) -> bool:
+            """Whether a page's stored claims still say what the page says: its text
+            did not change (`content_hash`: the page as read now; None: the crawl
+            says unchanged) and its verdict is neither aged out nor from other
+            settings; only the code moved under it."""
             stored = known.get(page_id)
             if full or stored is None or stored[2] != settings_fp:
-                return None
-            if content_hash is not None and (not content_hash or content_hash != stored[0]):
+                return False
+            return content_hash is None or (bool(content_hash) and content_hash == stored[0])
+
+        def stored_claims(page_id: str, content_hash: str | None) -> StoredCheck | None:
+            if not stored_claims_ok(page_id, content_hash):
                 return None
             return store.stored_check(src.name, page_id)
 
@@ -705,12 +711,9 @@ def _run_scan(
             for (done, fp), (claims, verdict) in checker.add(item, names, (item.page, code_fp)):
                 record(done, claims, verdict, fp)
 
-        def recheck_unread(page_id: str, names: tuple[str, ...], code_fp: str) -> bool:
-            """Check a page the crawl did not return from its stored claims; False
-            when it must be read from the wiki."""
-            found = stored_claims(page_id, None) if names else None
-            if found is None:
-                return False
+        def recheck_unread(found: StoredCheck, names: tuple[str, ...], code_fp: str) -> None:
+            """Check a page the crawl did not return from its stored claims."""
+            page_id = found.page.page_id
             result.seen += 1
             seen_ids.add(page_id)
             if semantic is not None:
@@ -720,7 +723,6 @@ def _run_scan(
                 found.page, found.claims, found.hazards, found.findings, aliases.get(since, since)
             )
             recheck(item, names, code_fp)
-            return True
 
         def recheck_read(page: Page, names: tuple[str, ...], code_fp: str) -> bool:
             """Check a page read with the same text as before (a git checkout moves
@@ -793,6 +795,27 @@ def _run_scan(
                 # fetch one only when the code moved under it or its verdict aged.
                 unseen = sorted(stored - seen_ids)
                 props = store.all_page_properties(src.name) if unseen else {}
+                pending: list[tuple[str, tuple[str, ...], str]] = []
+
+                def check_pending() -> None:
+                    """Check the pending pages again from the store (read in a few
+                    queries), or read from the wiki those that cannot be."""
+                    ids = [p for p, names, _ in pending if names and stored_claims_ok(p, None)]
+                    found = store.stored_checks(src.name, ids)
+                    for page_id, names, code_fp in pending:
+                        item = found.get(page_id)
+                        if item is not None:
+                            recheck_unread(item, names, code_fp)
+                            continue
+                        try:
+                            fetched = connector.page(page_id)
+                        except PageNotFound:
+                            store.forget_page(src.name, page_id)
+                            result.forgotten += 1
+                            continue
+                        process(fetched)
+                    pending.clear()
+
                 for page_id in unseen:
                     stub = Page(
                         source=src.name,
@@ -809,15 +832,10 @@ def _run_scan(
                         result.seen += 1
                         carry(stub.key)
                         continue
-                    if recheck_unread(page_id, names, code_fp):
-                        continue
-                    try:
-                        fetched = connector.page(page_id)
-                    except PageNotFound:
-                        store.forget_page(src.name, page_id)
-                        result.forgotten += 1
-                        continue
-                    process(fetched)
+                    pending.append((page_id, names, code_fp))
+                    if len(pending) >= STORED_CHECKS_PER_READ:
+                        check_pending()
+                check_pending()
                 flush()
             crawl_complete = True
         except ConnectorError as e:

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -325,9 +326,17 @@ class RunRecord:
 
 
 def _evidence_to_json(ev: Sequence[Evidence]) -> str:
+    # the same evidence recurs on every page that makes the same claim (the scan
+    # verifies a claim once and reuses its finding): encoded once
+    return _evidence_tuple_json(ev if isinstance(ev, tuple) else tuple(ev))
+
+
+@lru_cache(maxsize=1 << 15)
+def _evidence_tuple_json(ev: tuple[Evidence, ...]) -> str:
     return json.dumps([{k: v for k, v in vars(e).items() if v is not None} for e in ev])
 
 
+@lru_cache(maxsize=1 << 15)
 def _evidence_from_json(s: str) -> tuple[Evidence, ...]:
     return tuple(Evidence(**d) for d in json.loads(s))
 
@@ -840,53 +849,70 @@ class Store:
         wiki: the page without its body, its claims in page order with their stored
         findings, and the hazards found in its body. None when there is no verdict
         or its check failed."""
-        row = self.conn.execute(
-            "SELECT p.url, p.title, p.content_type, p.content_hash, p.last_modified, "
-            "p.authors, p.labels, p.properties, v.signals, v.error FROM pages p "
-            "JOIN verdicts v ON v.source = p.source AND v.page_id = p.page_id "
-            "WHERE p.source = ? AND p.page_id = ?",
-            (source, page_id),
-        ).fetchone()
-        if row is None or row[9]:
-            return None
-        page = Page(
-            source=source,
-            page_id=page_id,
-            url=row[0],
-            title=row[1],
-            body="",
-            content_type=row[2],
-            last_modified=_dt(row[4]),
-            authors=tuple(json.loads(row[5])),
-            labels=tuple(json.loads(row[6])),
-            properties=tuple((str(k), str(v)) for k, v in json.loads(row[7] or "[]")),
-            content_hash=row[3],
-        )
-        claims: list[Claim] = []
-        findings: list[StoredFinding | None] = []
-        # rowid: the claims were inserted in the order the page makes them
-        for r in self.conn.execute(
-            "SELECT kind, subject, value, context, line, col, historical, text, outcome, "
-            "message, suggestion, evidence FROM claims WHERE source = ? AND page_id = ? "
-            "ORDER BY rowid",
-            (source, page_id),
-        ):
-            claims.append(
-                Claim(
+        return self.stored_checks(source, [page_id]).get(page_id)
+
+    def stored_checks(self, source: str, page_ids: Sequence[str]) -> dict[str, StoredCheck]:
+        """`stored_check` for many pages in a few queries (pages without one are left out)."""
+        out: dict[str, StoredCheck] = {}
+        for start in range(0, len(page_ids), 500):  # SQLite's bound-parameter limit
+            chunk = list(page_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            pages: dict[str, tuple[Page, tuple[Signal, ...]]] = {}
+            for row in self.conn.execute(
+                "SELECT p.page_id, p.url, p.title, p.content_type, p.content_hash, "
+                "p.last_modified, p.authors, p.labels, p.properties, v.signals, v.error "
+                "FROM pages p JOIN verdicts v ON v.source = p.source AND v.page_id = p.page_id "
+                f"WHERE p.source = ? AND p.page_id IN ({marks})",
+                (source, *chunk),
+            ):
+                if row[10]:
+                    continue  # the last check failed: read the page again
+                page = Page(
                     source=source,
-                    page_id=page_id,
-                    kind=ClaimKind(r[0]),
-                    subject=r[1],
-                    value=r[2],
-                    context=r[3],
-                    span=Span(int(r[4]), int(r[5])),
-                    historical=bool(r[6]),
-                    text=r[7],
+                    page_id=row[0],
+                    url=row[1],
+                    title=row[2],
+                    body="",
+                    content_type=row[3],
+                    last_modified=_dt(row[5]),
+                    authors=tuple(json.loads(row[6])),
+                    labels=tuple(json.loads(row[7])),
+                    properties=tuple((str(k), str(v)) for k, v in json.loads(row[8] or "[]")),
+                    content_hash=row[4],
                 )
-            )
-            findings.append(StoredFinding(r[8], r[9], r[10], r[11]) if r[8] else None)
-        hazards = tuple(s for s in _signals_from_json(row[8]) if s.kind == "hazard")
-        return StoredCheck(page, tuple(claims), tuple(findings), hazards)
+                hazards = tuple(s for s in _signals_from_json(row[9]) if s.kind == "hazard")
+                pages[row[0]] = (page, hazards)
+            rows: dict[str, tuple[list[Claim], list[StoredFinding | None]]] = {
+                pid: ([], []) for pid in pages
+            }
+            # rowid: a page's claims were inserted in the order the page makes them
+            for r in self.conn.execute(
+                "SELECT page_id, kind, subject, value, context, line, col, historical, text, "
+                "outcome, message, suggestion, evidence FROM claims "
+                f"WHERE source = ? AND page_id IN ({marks}) ORDER BY page_id, rowid",
+                (source, *chunk),
+            ):
+                if r[0] not in rows:
+                    continue
+                claims, findings = rows[r[0]]
+                claims.append(
+                    Claim(
+                        source=source,
+                        page_id=r[0],
+                        kind=ClaimKind(r[1]),
+                        subject=r[2],
+                        value=r[3],
+                        context=r[4],
+                        span=Span(int(r[5]), int(r[6])),
+                        historical=bool(r[7]),
+                        text=r[8],
+                    )
+                )
+                findings.append(StoredFinding(r[9], r[10], r[11], r[12]) if r[9] else None)
+            for pid, (page, hazards) in pages.items():
+                claims, findings = rows[pid]
+                out[pid] = StoredCheck(page, tuple(claims), tuple(findings), hazards)
+        return out
 
     def claims(self, source: str, page_id: str) -> list[tuple[Claim, Finding | None]]:
         out: list[tuple[Claim, Finding | None]] = []
