@@ -485,14 +485,21 @@ def _save(
     batch: Sequence[tuple[Page, list[Claim], Verdict, str]],
     run_id: int,
     settings_fp: str,
+    unread: dict[tuple[str, str], tuple[StoredFinding | None, ...]] | None = None,
 ) -> None:
-    """Commit a batch; each page's verdict is replaced in one transaction."""
+    """Commit a batch; each page's verdict is replaced in one transaction. `unread`:
+    the stored findings of pages checked again from the store (taken out here)."""
     by_fp: dict[str, list[tuple[Page, list[Claim], Verdict]]] = {}
     for page, claims, verdict, code_fp in batch:
         by_fp.setdefault(code_fp, []).append((page, claims, verdict))
+    previous = {p.key: f for p, *_ in batch if unread and (f := unread.pop(p.key, None))}
     for code_fp, items in by_fp.items():
         store.save_results(
-            items, run_id=run_id, code_fingerprint=code_fp, settings_fingerprint=settings_fp
+            items,
+            run_id=run_id,
+            code_fingerprint=code_fp,
+            settings_fingerprint=settings_fp,
+            unread=previous,
         )
 
 
@@ -590,8 +597,11 @@ def _run_scan(
     def save(batch: Sequence[tuple[Page, list[Claim], Verdict, str]]) -> None:
         nonlocal store_seconds
         t0 = time.perf_counter()
-        _save(store, batch, run_id, settings_fp)
+        _save(store, batch, run_id, settings_fp, unread_findings)
         store_seconds += time.perf_counter() - t0
+
+    # pages checked again from the store -> their stored findings, until saved
+    unread_findings: dict[tuple[str, str], tuple[StoredFinding | None, ...]] = {}
 
     previous = {
         (s, p): st
@@ -718,6 +728,7 @@ def _run_scan(
             seen_ids.add(page_id)
             if semantic is not None:
                 semantic.rechecked(found.page.key)
+            unread_findings[found.page.key] = found.findings
             since = known[page_id][1]
             item = Recheck(
                 found.page, found.claims, found.hazards, found.findings, aliases.get(since, since)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -268,6 +268,7 @@ class StoredFinding:
     message: str
     suggestion: str | None
     evidence: str  # JSON
+    accepted: str | None = None
 
     def finding(self, claim: Claim) -> Finding:
         return Finding(
@@ -678,17 +679,22 @@ class Store:
         code_fingerprint: str,
         settings_fingerprint: str,
         verified: bool = True,
+        unread: Mapping[tuple[str, str], Sequence[StoredFinding | None]] | None = None,
     ) -> int:
         """Replace pages' claims, findings and verdicts in one transaction.
         `verified`: the findings were checked against the code under
         `code_fingerprint` now (not re-judged from the store); an alias that reads
-        that fingerprint as a newer one no longer holds for every verdict under it."""
+        that fingerprint as a newer one no longer holds for every verdict under it.
+        `unread`: pages checked again from their stored claims, with the findings
+        stored for them: their page row and claims stay, only changed findings and
+        the verdict are written."""
         n = 0
         sources: set[str] = set()
         with self.conn:
             for page, claims, verdict in results:
+                previous = unread.get(page.key) if unread else None
                 self._save_one(
-                    page, claims, verdict, run_id, code_fingerprint, settings_fingerprint
+                    page, claims, verdict, run_id, code_fingerprint, settings_fingerprint, previous
                 )
                 sources.add(page.source)
                 n += 1
@@ -707,6 +713,41 @@ class Store:
         run_id: int,
         code_fp: str,
         settings_fp: str,
+        previous: Sequence[StoredFinding | None] | None = None,
+    ) -> None:
+        c = self.conn
+        if previous is not None and len(previous) == len(claims):
+            self._update_findings(page, claims, verdict, previous)
+        else:
+            self._replace_page(page, claims, verdict, run_id)
+        c.execute(
+            "INSERT INTO verdicts(source, page_id, status, score, reasons, signals, checked_at, "
+            "content_hash, code_fingerprint, settings_fingerprint, error, run_id, touch) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, page_id) DO UPDATE SET "
+            "status=excluded.status, score=excluded.score, reasons=excluded.reasons, "
+            "signals=excluded.signals, checked_at=excluded.checked_at, "
+            "content_hash=excluded.content_hash, code_fingerprint=excluded.code_fingerprint, "
+            "settings_fingerprint=excluded.settings_fingerprint, error=excluded.error, "
+            "run_id=excluded.run_id, touch=excluded.touch",
+            (
+                verdict.source,
+                verdict.page_id,
+                str(verdict.status),
+                verdict.score,
+                json.dumps(list(verdict.reasons)),
+                _signals_to_json(verdict.signals),
+                _iso(verdict.checked_at) or _now(),
+                verdict.content_hash,
+                code_fp,
+                settings_fp,
+                verdict.error,
+                run_id,
+                page_touch(claims, verdict.findings).to_json(),
+            ),
+        )
+
+    def _replace_page(
+        self, page: Page, claims: Sequence[Claim], verdict: Verdict, run_id: int
     ) -> None:
         c = self.conn
         c.execute(
@@ -763,31 +804,39 @@ class Store:
             "accepted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
-        c.execute(
-            "INSERT INTO verdicts(source, page_id, status, score, reasons, signals, checked_at, "
-            "content_hash, code_fingerprint, settings_fingerprint, error, run_id, touch) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, page_id) DO UPDATE SET "
-            "status=excluded.status, score=excluded.score, reasons=excluded.reasons, "
-            "signals=excluded.signals, checked_at=excluded.checked_at, "
-            "content_hash=excluded.content_hash, code_fingerprint=excluded.code_fingerprint, "
-            "settings_fingerprint=excluded.settings_fingerprint, error=excluded.error, "
-            "run_id=excluded.run_id, touch=excluded.touch",
-            (
-                verdict.source,
-                verdict.page_id,
-                str(verdict.status),
-                verdict.score,
-                json.dumps(list(verdict.reasons)),
-                _signals_to_json(verdict.signals),
-                _iso(verdict.checked_at) or _now(),
-                verdict.content_hash,
-                code_fp,
-                settings_fp,
-                verdict.error,
-                run_id,
-                page_touch(claims, verdict.findings).to_json(),
-            ),
-        )
+
+    def _update_findings(
+        self,
+        page: Page,
+        claims: Sequence[Claim],
+        verdict: Verdict,
+        previous: Sequence[StoredFinding | None],
+    ) -> None:
+        """A page checked again from its stored claims: the claims stay; the findings
+        that changed are written (most are kept, see stale.scan.recheck_page)."""
+        findings = {f.claim.key: f for f in verdict.findings}
+        empty: tuple[str | None, str, str | None, str, str | None] = (None, "", None, "[]", None)
+        rows = []
+        for cl, old in zip(claims, previous, strict=True):
+            f = findings.get(cl.key)
+            new = (
+                (str(f.outcome), f.message, f.suggestion, _evidence_to_json(f.evidence), f.accepted)
+                if f
+                else empty
+            )
+            before = (
+                (old.outcome, old.message, old.suggestion, old.evidence, old.accepted)
+                if old
+                else empty
+            )
+            if new != before:
+                rows.append((*new, page.source, page.page_id, cl.key))
+        if rows:
+            self.conn.executemany(
+                "UPDATE claims SET outcome = ?, message = ?, suggestion = ?, evidence = ?, "
+                "accepted = ? WHERE source = ? AND page_id = ? AND claim_key = ?",
+                rows,
+            )
 
     def forget_unseen(self, source: str, run_id: int) -> int:
         """Drop pages of `source` that the completed crawl of run `run_id` did not see."""
@@ -888,7 +937,7 @@ class Store:
             # rowid: a page's claims were inserted in the order the page makes them
             for r in self.conn.execute(
                 "SELECT page_id, kind, subject, value, context, line, col, historical, text, "
-                "outcome, message, suggestion, evidence FROM claims "
+                "outcome, message, suggestion, evidence, accepted FROM claims "
                 f"WHERE source = ? AND page_id IN ({marks}) ORDER BY page_id, rowid",
                 (source, *chunk),
             ):
@@ -908,7 +957,7 @@ class Store:
                         text=r[8],
                     )
                 )
-                findings.append(StoredFinding(r[9], r[10], r[11], r[12]) if r[9] else None)
+                findings.append(StoredFinding(r[9], r[10], r[11], r[12], r[13]) if r[9] else None)
             for pid, (page, hazards) in pages.items():
                 claims, findings = rows[pid]
                 out[pid] = StoredCheck(page, tuple(claims), tuple(findings), hazards)
