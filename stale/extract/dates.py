@@ -33,6 +33,59 @@ _SETTINGS: dict[str, object] = {
 }
 
 
+_MONTH_NUMBERS = {
+    name: i + 1
+    for i, full in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ]
+    )
+    for name in (full, full[:3])
+}
+_DAY_MONTH_YEAR = re.compile(r"([0-9]{1,2}) ([A-Za-z]+) ([0-9]{4})")
+_MONTH_DAY_YEAR = re.compile(r"([A-Za-z]+) ([0-9]{1,2}),? ([0-9]{4})")
+_MONTH_YEAR = re.compile(r"([A-Za-z]+) ([0-9]{4})")
+
+
+def plain_date(phrase: str) -> str | None:
+    """ISO date of the common spellings "3 March 2023", "March 3, 2023" and "Mar
+    2023" (the 1st), exactly as dateparser reads them (tests/test_extract_dates.py
+    holds the two side by side on every month name and the edge days), without
+    its cost (milliseconds a phrase). None for anything else, an impossible day
+    or a year outside 1990-2100: dateparser decides those."""
+    day = "1"
+    m = _DAY_MONTH_YEAR.fullmatch(phrase)
+    if m:
+        day, month, year = m.groups()
+    else:
+        m = _MONTH_DAY_YEAR.fullmatch(phrase)
+        if m:
+            month, day, year = m.groups()
+        else:
+            m = _MONTH_YEAR.fullmatch(phrase)
+            if not m:
+                return None
+            month, year = m.groups()
+    number = _MONTH_NUMBERS.get(month.lower())
+    if number is None or not 1990 <= int(year) <= 2100:
+        return None
+    try:
+        return date(int(year), number, int(day)).isoformat()
+    except ValueError:
+        return None
+
+
 @lru_cache(maxsize=2048)
 def to_iso(text: str) -> str | None:
     """ISO date (YYYY-MM-DD) for a date phrase with a year, else None."""
@@ -63,6 +116,9 @@ def to_iso(text: str) -> str | None:
     )
     if leftover:
         return None
+    plain = plain_date(phrase)
+    if plain is not None:
+        return plain
     import dateparser
 
     try:
