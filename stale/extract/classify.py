@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from stale.extract.commands import (
     EXTERNAL_TOOLS,
@@ -509,8 +509,7 @@ class Classifier:
                     self._emit_block(b, idx, [Draft(ClaimKind.VERSION, iv[0], iv[1])], hist)
 
 
-@dataclass(frozen=True)
-class _Cues:
+class _Cues(NamedTuple):
     """What a sentence says around its inline code, as far as that code's claims go."""
 
     config_words: bool  # the prose outside code says config, setting, key, ...
