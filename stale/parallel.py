@@ -84,30 +84,19 @@ def check_one(
 ) -> CheckResult:
     from stale.scan import Recheck, check_page, recheck_page
 
+    code, memo = ctx.repo_set.code(names), ctx.repo_set.finding_memo(names)
+    verifiers, judge_cfg, accepted, now = ctx.verifiers, ctx.judge_cfg, ctx.accepted, ctx.now
     if isinstance(page, Recheck):
         since = page.since_fp
+        changes = ctx.repo_set.changes_since(since, tuple(names)) if since else None
         return recheck_page(
-            page,
-            ctx.repo_set.code(names),
-            ctx.verifiers,
-            ctx.judge_cfg,
-            accepted=ctx.accepted,
-            now=ctx.now,
-            timings=timings,
-            memo=ctx.repo_set.finding_memo(names),
-            changes=ctx.repo_set.changes_since(since, tuple(names)) if since else None,
-        )
+            page, code, verifiers, judge_cfg, accepted=accepted, now=now, timings=timings,
+            memo=memo, changes=changes,
+        )  # fmt: skip
     return check_page(
-        page,
-        ctx.repo_set.code(names),
-        ctx.verifiers,
-        ctx.judge_cfg,
-        accepted=ctx.accepted,
-        now=ctx.now,
-        timings=timings,
-        limits=ctx.limits,
-        memo=ctx.repo_set.finding_memo(names),
-    )
+        page, code, verifiers, judge_cfg, accepted=accepted, now=now, timings=timings,
+        memo=memo, limits=ctx.limits,
+    )  # fmt: skip
 
 
 def _watch_parent(parent: int) -> None:

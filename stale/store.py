@@ -326,6 +326,21 @@ class RunRecord:
     stats: dict[str, Any]
 
 
+def _claim_row(source: str, page_id: str, r: Sequence[Any]) -> Claim:
+    """A Claim from (kind, subject, value, context, line, col, historical, text)."""
+    return Claim(
+        source=source,
+        page_id=page_id,
+        kind=ClaimKind(r[0]),
+        subject=r[1],
+        value=r[2],
+        context=r[3],
+        span=Span(int(r[4]), int(r[5])),
+        historical=bool(r[6]),
+        text=r[7],
+    )
+
+
 def _evidence_to_json(ev: Sequence[Evidence]) -> str:
     # the same evidence recurs on every page that makes the same claim (the scan
     # verifies a claim once and reuses its finding): encoded once
@@ -944,19 +959,7 @@ class Store:
                 if r[0] not in rows:
                     continue
                 claims, findings = rows[r[0]]
-                claims.append(
-                    Claim(
-                        source=source,
-                        page_id=r[0],
-                        kind=ClaimKind(r[1]),
-                        subject=r[2],
-                        value=r[3],
-                        context=r[4],
-                        span=Span(int(r[5]), int(r[6])),
-                        historical=bool(r[7]),
-                        text=r[8],
-                    )
-                )
+                claims.append(_claim_row(source, r[0], r[1:9]))
                 findings.append(StoredFinding(r[9], r[10], r[11], r[12], r[13]) if r[9] else None)
             for pid, (page, hazards) in pages.items():
                 claims, findings = rows[pid]
@@ -971,17 +974,7 @@ class Store:
             "ORDER BY line, col, kind, subject",
             (source, page_id),
         ):
-            claim = Claim(
-                source=source,
-                page_id=page_id,
-                kind=ClaimKind(r[0]),
-                subject=r[1],
-                value=r[2],
-                context=r[3],
-                span=Span(int(r[4]), int(r[5])),
-                historical=bool(r[6]),
-                text=r[7],
-            )
+            claim = _claim_row(source, page_id, r[:8])
             finding = (
                 Finding(
                     claim=claim,
