@@ -106,7 +106,7 @@ _ASSIGNMENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _HEREDOC_RE = re.compile(r"<<-?\s*['\"]?([A-Za-z_]\w*)['\"]?")
 _PROSE_WORD_RE = re.compile(r"[A-Za-z][\w-]*")
 
-#: (subject, a word the pattern needs, lower-case: see may_contain, the pattern).
+#: (subject, words one of which the pattern needs (see may_contain), the pattern).
 _MARKERS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
     (
         "outdated",
