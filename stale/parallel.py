@@ -19,6 +19,7 @@ pages are checked in the scan's own process: correct, just not parallel.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import threading
@@ -216,6 +217,12 @@ class PageChecker:
             self.ctx.repo_set.code(self.ctx.repo_set.names)
             self.wait_seconds += time.perf_counter() - t0
             _CONTEXT = self.ctx
+            # Everything allocated so far (the code index above all) lives as long
+            # as the scan: out of the cyclic collector's sight, a worker's full
+            # collections no longer walk it, and do not write to (and so copy) the
+            # pages it shares with the parent.
+            gc.collect()
+            gc.freeze()
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("fork"),
@@ -236,6 +243,7 @@ class PageChecker:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            gc.unfreeze()
         _CONTEXT = None
 
     def __enter__(self) -> PageChecker:
