@@ -36,7 +36,7 @@ from stale.store import ScanLock, SourceRecord, Store, StoredCheck, StoredFindin
 if TYPE_CHECKING:
     from connectors.base import Connector
     from stale.codebase import Codebase
-    from stale.incremental import PageTouch, RepoChange
+    from stale.incremental import RepoChange
     from stale.verify.interface import Verifier
 
 BATCH_SIZE = 200
@@ -225,7 +225,6 @@ def check_page(
     `unknown` with the reason. `accepted` are the triage baseline's entries
     (findings a person accepted)."""
     from stale.extract import ExtractionError, extract_claims
-    from stale.triage import apply_accepted
 
     limits = limits or LimitsConfig()
     body = page.body if isinstance(page.body, str) else ""
@@ -249,15 +248,18 @@ def check_page(
         return [], unknown_verdict(page, f"could not read the page: {e}", now)
     except Exception as e:  # a parser bug must cost one page, not the scan
         return [], unknown_verdict(page, f"could not read the page: {type(e).__name__}: {e}", now)
-    t1 = clock()
-    findings = apply_accepted(verify_claims(claims, code, verifiers, memo), accepted or {})
-    t2 = clock()
-    verdict = judge(page, claims, findings, judge_cfg, now=now)
     if timings is not None:
-        timings["extract"] = timings.get("extract", 0.0) + (t1 - t0)
-        timings["verify"] = timings.get("verify", 0.0) + (t2 - t1)
-        timings["judge"] = timings.get("judge", 0.0) + (clock() - t2)
-    return claims, verdict
+        timings["extract"] = timings.get("extract", 0.0) + (clock() - t0)
+    return recheck_page(
+        Recheck(page, tuple(claims)),
+        code,
+        verifiers,
+        judge_cfg,
+        accepted=accepted,
+        now=now,
+        timings=timings,
+        memo=memo,
+    )
 
 
 @dataclass(frozen=True)
@@ -286,9 +288,10 @@ def recheck_page(
     memo: FindingMemo | None = None,
     changes: Sequence[RepoChange] | None = None,
 ) -> tuple[list[Claim], Verdict]:
-    """`check_page` for a page whose claims are already known: verify and judge.
-    With `changes` (what moved in the code since `item.since_fp`), a claim that
-    nothing changed can touch keeps its stored finding; only the rest is verified."""
+    """Verify and judge a page whose claims are known (`check_page` after it has
+    extracted them). With `changes` (what moved in the code since `item.since_fp`),
+    a claim that nothing changed can touch keeps its stored finding; only the rest
+    is verified."""
     from stale.incremental import claim_touched
     from stale.triage import apply_accepted
 
@@ -339,7 +342,7 @@ class RepoSet:
         self._full: Codebase | None = None
         self._views: dict[tuple[str, ...], Codebase] = {}
         self._changes: dict[tuple[str, str], RepoChange | None] = {}
-        self._touch: dict[str, dict[str, PageTouch | str]] = {}
+        self._touch: dict[str, dict[str, str]] = {}
         self._memos: dict[tuple[str, ...], FindingMemo] = {}
         self._since: dict[tuple[str, tuple[str, ...]], list[RepoChange] | None] = {}
         self.index_seconds = 0.0
@@ -367,9 +370,7 @@ class RepoSet:
         touch = self._touch_points(store, page.source).get(page.page_id)
         if touch is None:
             return True  # no claims stored: nothing in the code can change its verdict
-        if isinstance(touch, str):
-            return not any(PageTouch.json_touched_by(touch, c) for c in changes)
-        return not any(touch.touched_by(c) for c in changes)
+        return not any(PageTouch.json_touched_by(touch, c) for c in changes)
 
     def prepare_changes(self, fingerprints: Iterable[str]) -> None:
         """Work out `changes_since` for stored code fingerprints of configured repos."""
@@ -397,23 +398,22 @@ class RepoSet:
             self._since[key] = found
         return self._since[key]
 
-    def _touch_points(self, store: Store, source: str) -> dict[str, PageTouch | str]:
-        """Every page's touch points for a source, read once per scan (a moved repo
-        makes the scan ask about every page; one query per page cost ~0.5 ms each)."""
+    def _touch_points(self, store: Store, source: str) -> dict[str, str]:
+        """Every page's touch points (PageTouch JSON) for a source, read once per
+        scan (a moved repo makes the scan ask about every page). Kept as JSON: most
+        pages are asked once, and sets cost more to build than to skip."""
         from stale.incremental import PageTouch, touch_points
 
         if source not in self._touch:
-            rows = list(store.all_page_touch(source))
-            if all(touch is not None for _, touch in rows):
-                # kept as JSON: most pages are asked once, and sets cost more to build
-                self._touch[source] = {pid: t for pid, t in rows if t}
-            else:  # verdicts stored before touch points were: read the claims, once
-                touch = touch_points(store.all_touch_points(source))
+            rows = dict(store.all_page_touch(source))
+            missing = [pid for pid, t in rows.items() if t is None]
+            if missing:  # verdicts stored before touch points were: read the claims, once
+                from_claims = touch_points(store.all_touch_points(source))
                 empty = PageTouch(frozenset(), frozenset(), frozenset())
-                store.set_touch(
-                    source, [(pid, touch.get(pid, empty).to_json()) for pid, t in rows if t is None]
-                )
-                self._touch[source] = dict(touch)
+                filled = [(pid, from_claims.get(pid, empty).to_json()) for pid in missing]
+                store.set_touch(source, filled)
+                rows.update(filled)
+            self._touch[source] = {pid: t for pid, t in rows.items() if t}
         return self._touch[source]
 
     def finding_memo(self, names: Sequence[str]) -> FindingMemo:
@@ -702,6 +702,11 @@ def _run_scan(
             )
             record(page, [], unknown_verdict(page, why, now), code_fp)
 
+        def stored_fp(page_id: str) -> str:
+            """The code fingerprint a stored verdict holds under (aliases followed)."""
+            fp = known[page_id][1]
+            return aliases.get(fp, fp)
+
         def stored_claims_ok(page_id: str, content_hash: str | None) -> bool:
             """Whether a page's stored claims still say what the page says: its text
             did not change (`content_hash`: the page as read now; None: the crawl
@@ -729,11 +734,12 @@ def _run_scan(
             if semantic is not None:
                 semantic.rechecked(found.page.key)
             unread_findings[found.page.key] = found.findings
-            since = known[page_id][1]
-            item = Recheck(
-                found.page, found.claims, found.hazards, found.findings, aliases.get(since, since)
+            since = stored_fp(page_id)
+            recheck(
+                Recheck(found.page, found.claims, found.hazards, found.findings, since),
+                names,
+                code_fp,
             )
-            recheck(item, names, code_fp)
 
         def recheck_read(page: Page, names: tuple[str, ...], code_fp: str) -> bool:
             """Check a page read with the same text as before (a git checkout moves
@@ -745,9 +751,8 @@ def _run_scan(
             # (stale.extract.context.page_is_historical), which every claim carries
             if (found.page.title, found.page.properties) != (page.title, page.properties):
                 return False
-            since = known[page.page_id][1]
             # hazards: found in the body again
-            item = Recheck(page, found.claims, (), found.findings, aliases.get(since, since))
+            item = Recheck(page, found.claims, (), found.findings, stored_fp(page.page_id))
             recheck(item, names, code_fp)
             return True
 
