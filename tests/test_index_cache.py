@@ -83,6 +83,26 @@ def test_cached_index_answers_like_a_fresh_one(world: dict[str, Path | str]) -> 
     assert text == (repo / "scripts" / "deploy.sh").read_text()
 
 
+def test_a_cache_written_in_the_background_is_there_after_waiting(
+    world: dict[str, Path | str],
+) -> None:
+    import os
+
+    from stale.codebase.cache import _WRITERS, wait_for_writes
+
+    repo = Path(world["repo"])
+    cache = Path(world["tmp"]) / "cache-bg"
+    built, hit = build_index_cached("billing", repo, None, cache, background=True)
+    assert not hit
+    writers = list(_WRITERS)
+    assert len(writers) == 1 and writers[0] != os.getpid()  # a child wrote it
+    wait_for_writes()
+    assert _WRITERS == []
+    loaded, hit = build_index_cached("billing", repo, None, cache)
+    assert hit and loaded.files == built.files and loaded.head == built.head
+    assert len(list(cache.glob("*.facts-*.pickle"))) == 1  # the per-blob facts too
+
+
 def test_damaged_or_foreign_cache_files_are_rebuilt_not_loaded(
     world: dict[str, Path | str],
 ) -> None:

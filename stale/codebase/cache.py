@@ -21,6 +21,8 @@ import os
 import pickle
 import stat
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -156,10 +158,56 @@ def _prune(cache_dir: Path, prefix: str) -> None:
         p.unlink(missing_ok=True)
 
 
+#: Children writing the cache (see `_write`), until `wait_for_writes`.
+_WRITERS: list[int] = []
+
+
+def _write(write: Callable[[], object], background: bool) -> None:
+    """Run `write`; with `background`, in a forked child where that is safe (fork
+    exists, no other thread runs): pickling a 20k-file index takes about half a
+    second the scan need not wait for. The files appear atomically either way."""
+    others = [t for t in threading.enumerate() if t.is_alive()]
+    if not background or not hasattr(os, "fork") or len(others) > 1:
+        write()
+        return
+    try:
+        pid = os.fork()
+    except OSError:
+        write()
+        return
+    if pid == 0:  # the child: write, and leave without running the parent's exit code
+        code = 1
+        try:
+            from stale.store import HELD_LOCK_FDS
+
+            for fd in list(HELD_LOCK_FDS):  # the scan lock stays the parent's
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            write()
+            code = 0
+        finally:
+            os._exit(code)
+    _WRITERS.append(pid)
+
+
+def wait_for_writes() -> None:
+    """Wait for the cache writes started in the background (a scan's last step)."""
+    while _WRITERS:
+        pid = _WRITERS.pop()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
 def build_index_cached(
-    name: str, path: Path, limits: LimitsConfig | None, cache_dir: Path | None
+    name: str,
+    path: Path,
+    limits: LimitsConfig | None,
+    cache_dir: Path | None,
+    *,
+    background: bool = False,
 ) -> tuple[CodeIndex, bool]:
-    """(index, loaded from the cache) for one repository."""
+    """(index, loaded from the cache) for one repository. `background`: write the
+    cache in a child process (`wait_for_writes` before relying on the files)."""
     from stale.codebase.index import _git_head, build_index
 
     root = Path(path).resolve()
@@ -177,7 +225,12 @@ def build_index_cached(
         facts = {}
     index = build_index(name, Path(path), limits, facts)
     if index.head == head:
-        save(cache_dir, index, limits)
-        if _ensure_dir(cache_dir):
-            _dump_atomic(facts, facts_path)
+        known = facts
+
+        def write() -> None:
+            save(cache_dir, index, limits)
+            if _ensure_dir(cache_dir):
+                _dump_atomic(known, facts_path)
+
+        _write(write, background)
     return index, False

@@ -152,6 +152,7 @@ def cat_blobs(root: Path, shas: Sequence[str], timeout: float = 600.0) -> Iterat
             stdout.close()
         proc.wait()
         writer.join(timeout=1)
+        watchdog.join(timeout=1)  # cancelled: ends at once; no thread outlives the read
 
 
 class BlobReader:
