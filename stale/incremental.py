@@ -14,7 +14,7 @@ import json
 import re
 import subprocess
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -127,7 +127,7 @@ _PRESENCE_KINDS = frozenset({ClaimKind.CONFIG, ClaimKind.ENV, ClaimKind.FLAG, Cl
 
 def presence_only(kind: str, value: str | None) -> bool:
     """True when the claim's finding depends only on its names existing."""
-    return value is None and ClaimKind(kind) in _PRESENCE_KINDS
+    return value is None and kind in _PRESENCE_KINDS
 
 
 def claim_tokens(kind: str, subject: str, value: str | None) -> set[str]:
@@ -199,6 +199,15 @@ class PageTouch:
     def json_touched_by(text: str, change: RepoChange) -> bool:
         """`PageTouch.from_json(text).touched_by(change)` without building the sets
         (a re-scan after a repo moved asks it of every page)."""
+        if "\\" not in text:
+            # `to_json`'s layout, `[["a", "b"], ["c"], []]`, taken apart by str.split
+            # in C: with no escapes, the strings are the odd pieces between quotes.
+            # A string holding the separator makes more than three parts, and
+            # escapes (quotes, backslashes, non-ASCII) take the JSON parser.
+            parts = text.split("], [")
+            if len(parts) == 3:
+                tokens, presence, paths = (p.split('"')[1::2] for p in parts)
+                return change.touches(tokens, paths, presence)
         tokens, presence, paths = json.loads(text)
         return change.touches(tokens, paths, presence)
 
@@ -209,6 +218,33 @@ class PageTouch:
     def from_json(cls, text: str) -> PageTouch:
         tokens, presence, paths = json.loads(text)
         return cls(frozenset(tokens), frozenset(presence), frozenset(paths))
+
+
+def touched_pages(touches: Mapping[str, str], changes: Sequence[RepoChange]) -> set[str]:
+    """The ids of the pages whose touch points (`PageTouch` JSON by page id) some
+    of `changes` touches: `json_touched_by` for every page at once. A page is
+    touched by some change exactly when it is touched by their union, so the
+    changes are merged first and each page costs a few C calls."""
+    if not changes:
+        return set()
+    paths = frozenset().union(*(c.paths for c in changes))
+    tokens_hit = paths.union(*(c.words for c in changes))
+    presence_hit = paths.union(*(c.moved for c in changes))
+    merged = RepoChange(paths=paths, words=tokens_hit, moved=presence_hit)
+    out: set[str] = set()
+    for page_id, text in touches.items():
+        parts = text.split("], [") if "\\" not in text else ()
+        if len(parts) == 3:  # the layout `json_touched_by` takes apart
+            if (
+                tokens_hit.isdisjoint(parts[0].split('"')[1::2])
+                and paths.isdisjoint(parts[2].split('"')[1::2])
+                and presence_hit.isdisjoint(parts[1].split('"')[1::2])
+            ):
+                continue
+            out.add(page_id)
+        elif PageTouch.json_touched_by(text, merged):
+            out.add(page_id)
+    return out
 
 
 def claim_touched(

@@ -4,7 +4,8 @@ Extraction and verification are CPU-bound pure Python, so threads would not
 help; a pool of worker processes does. The workers are *forked* after the code
 index is built, so each starts with the index already in memory (shared
 copy-on-write) instead of rebuilding or unpickling it. Pages go to the workers
-in chunks and their (claims, verdict) come back in submission order; only the
+in chunks and the rows that store each result come back in submission order
+(built in the worker: plain tuples cost the parent little to receive); only the
 parent writes to the store, so crash safety is unchanged: a killed scan loses
 at most the batch in flight.
 
@@ -31,7 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from stale.model import Claim, Page, Verdict
+from stale.model import Page
+from stale.store import PageRows
 
 if TYPE_CHECKING:
     from stale.config import JudgeConfig, LimitsConfig
@@ -59,8 +61,7 @@ class CheckContext:
     limits: LimitsConfig
 
 
-CheckResult = tuple[list[Claim], Verdict]
-_ChunkResult = tuple[list[CheckResult], dict[str, float]]
+_ChunkResult = tuple[list[PageRows], dict[str, float]]
 
 # Set in the parent just before the pool forks; the workers inherit it.
 _CONTEXT: CheckContext | None = None
@@ -82,22 +83,32 @@ def can_fork() -> bool:
 
 def check_one(
     ctx: CheckContext, page: Page | Recheck, names: Sequence[str], timings: dict[str, float]
-) -> CheckResult:
+) -> PageRows:
+    """Check one page and turn the result into the rows that store it (here, in
+    the worker: the parent only writes them)."""
     from stale.scan import Recheck, check_page, recheck_page
+    from stale.store import page_rows
 
     code, memo = ctx.repo_set.code(names), ctx.repo_set.finding_memo(names)
     verifiers, judge_cfg, accepted, now = ctx.verifiers, ctx.judge_cfg, ctx.accepted, ctx.now
     if isinstance(page, Recheck):
         since = page.since_fp
         changes = ctx.repo_set.changes_since(since, tuple(names)) if since else None
-        return recheck_page(
+        claims, verdict = recheck_page(
             page, code, verifiers, judge_cfg, accepted=accepted, now=now, timings=timings,
             memo=memo, changes=changes,
         )  # fmt: skip
-    return check_page(
-        page, code, verifiers, judge_cfg, accepted=accepted, now=now, timings=timings,
-        memo=memo, limits=ctx.limits,
-    )  # fmt: skip
+        t0 = time.perf_counter()
+        rows = page_rows(page.page, claims, verdict, page.findings if page.unread else None)
+    else:
+        claims, verdict = check_page(
+            page, code, verifiers, judge_cfg, accepted=accepted, now=now, timings=timings,
+            memo=memo, limits=ctx.limits,
+        )  # fmt: skip
+        t0 = time.perf_counter()
+        rows = page_rows(page, claims, verdict)
+    timings["store"] = timings.get("store", 0.0) + (time.perf_counter() - t0)
+    return rows
 
 
 def _watch_parent(parent: int) -> None:
@@ -125,6 +136,34 @@ def _check_chunk(items: Sequence[tuple[Page | Recheck, tuple[str, ...]]]) -> _Ch
     return [check_one(ctx, page, names, timings) for page, names in items], timings
 
 
+#: One small page per front end, extracted in the parent before the workers fork
+#: (for the content types among the first pages):
+#: the parsers' modules, compiled patterns and caches are then inherited instead of
+#: built again in every worker (a re-scan sends workers a few pages each).
+_WARM_UP_PAGES = {
+    "markdown": (
+        "# Deploy\n\nSet `API_URL` in `config/app.yaml`, then run `make deploy`.\n\n"
+        "```bash\n./deploy.sh --region eu-west-1\n```\n\n"
+        "```yaml\nservice:\n  pool_size: 5\n```\n"
+    ),
+    "html": "<h1>Deploy</h1><p>Set <code>API_URL</code>.</p><pre><code>make deploy</code></pre>",
+    "wikitext": "== Deploy ==\nSet <code>API_URL</code>, then run <code>make deploy</code>.\n",
+}
+
+
+def _warm_up(content_types: set[str]) -> None:
+    from stale.extract import FRONT_ENDS, extract_claims
+
+    for content_type, body in _WARM_UP_PAGES.items():
+        if content_type not in FRONT_ENDS or content_type not in content_types:
+            continue
+        page = Page(
+            source="", page_id="warm-up", url="", title="", body=body, content_type=content_type
+        )
+        with contextlib.suppress(Exception):  # only a head start: a failure costs nothing
+            extract_claims(page)
+
+
 class PageChecker:
     """Checks pages for one scan, in worker processes when that pays off.
 
@@ -149,7 +188,7 @@ class PageChecker:
 
     def add(
         self, page: Page | Recheck, names: tuple[str, ...], tag: Any
-    ) -> list[tuple[Any, CheckResult]]:
+    ) -> list[tuple[Any, PageRows]]:
         self._buffer.append((page, names, tag))
         if self._pool is None:
             if self.workers > 1 and len(self._buffer) >= MIN_POOL_PAGES:
@@ -162,7 +201,7 @@ class PageChecker:
             self._submit()
         return self._collect(block=len(self._inflight) > 4 * self.workers)
 
-    def finish(self) -> list[tuple[Any, CheckResult]]:
+    def finish(self) -> list[tuple[Any, PageRows]]:
         """Every result not returned yet."""
         if self._pool is None:
             return self._check_here()
@@ -170,7 +209,7 @@ class PageChecker:
             self._submit()
         return self._collect(block=True, drain=True)
 
-    def _check_here(self) -> list[tuple[Any, CheckResult]]:
+    def _check_here(self) -> list[tuple[Any, PageRows]]:
         t0 = time.perf_counter()
         items, self._buffer = self._buffer, []
         out = [(tag, check_one(self.ctx, page, names, self.timings)) for page, names, tag in items]
@@ -189,8 +228,8 @@ class PageChecker:
                 fut = self._pool.submit(_check_chunk, [(p, n) for p, n, _ in chunk])
             self._inflight.append(([tag for _, _, tag in chunk], fut))
 
-    def _collect(self, *, block: bool, drain: bool = False) -> list[tuple[Any, CheckResult]]:
-        out: list[tuple[Any, CheckResult]] = []
+    def _collect(self, *, block: bool, drain: bool = False) -> list[tuple[Any, PageRows]]:
+        out: list[tuple[Any, PageRows]] = []
         t0 = time.perf_counter()
         while self._inflight:
             must = drain or (block and len(self._inflight) > 4 * self.workers)
@@ -216,6 +255,7 @@ class PageChecker:
             t0 = time.perf_counter()
             self.ctx.repo_set.code(self.ctx.repo_set.names)
             self.wait_seconds += time.perf_counter() - t0
+            _warm_up({p.content_type for p, _, _ in self._buffer if isinstance(p, Page)})
             _CONTEXT = self.ctx
             # Everything allocated so far (the code index above all) lives as long
             # as the scan: out of the cyclic collector's sight, a worker's full

@@ -31,7 +31,15 @@ from stale.model import (
     Verdict,
 )
 from stale.parallel import CheckContext, PageChecker, resolve_workers
-from stale.store import ScanLock, SourceRecord, Store, StoredCheck, StoredFinding
+from stale.store import (
+    PageRows,
+    ScanLock,
+    SourceRecord,
+    Store,
+    StoredCheck,
+    StoredFinding,
+    page_rows,
+)
 
 if TYPE_CHECKING:
     from connectors.base import Connector
@@ -274,6 +282,9 @@ class Recheck:
     #: each claim's stored finding (None for a hint), valid under code `since_fp`
     findings: tuple[StoredFinding | None, ...] = ()
     since_fp: str | None = None
+    #: not read from the wiki this run: its stored page row and claims stay, and
+    #: only the findings that changed are written
+    unread: bool = False
 
 
 def recheck_page(
@@ -340,15 +351,21 @@ class RepoSet:
         self.names = tuple(name for name, _ in self.repos)
         self.fingerprints = {name: repo_fingerprint(path) for name, path in self.repos}
         self._full: Codebase | None = None
+        self._fps: dict[tuple[str, ...], str] = {}
         self._views: dict[tuple[str, ...], Codebase] = {}
         self._changes: dict[tuple[str, str], RepoChange | None] = {}
         self._touch: dict[str, dict[str, str]] = {}
+        self._touched: dict[tuple[str, str, tuple[str, ...]], set[str]] = {}
         self._memos: dict[tuple[str, ...], FindingMemo] = {}
         self._since: dict[tuple[str, tuple[str, ...]], list[RepoChange] | None] = {}
         self.index_seconds = 0.0
 
     def fingerprint(self, names: Sequence[str]) -> str:
-        return ";".join(f"{n}@{self.fingerprints[n]}" for n in names)
+        key = tuple(names)
+        fp = self._fps.get(key)
+        if fp is None:
+            fp = self._fps[key] = ";".join(f"{n}@{self.fingerprints[n]}" for n in key)
+        return fp
 
     def change(self, name: str, old: str) -> RepoChange | None:
         """What changed in repo `name` since commit `old` (cached), or None if unknown."""
@@ -360,17 +377,21 @@ class RepoSet:
             self._changes[key] = repo_change(Path(path), old, self.fingerprints[name])
         return self._changes[key]
 
-    def unaffected(self, store: Store, page: Page, old_fp: str, names: Sequence[str]) -> bool:
+    def unaffected(
+        self, store: Store, source: str, page_id: str, old_fp: str, names: tuple[str, ...]
+    ) -> bool:
         """True when the repos moved but nothing this page claims can read differently."""
-        changes = self.changes_since(old_fp, tuple(names))
+        changes = self.changes_since(old_fp, names)
         if changes is None:
             return False
-        from stale.incremental import PageTouch
+        key = (source, old_fp, names)
+        touched = self._touched.get(key)
+        if touched is None:  # every page of the source at once: one pass in C calls
+            from stale.incremental import touched_pages
 
-        touch = self._touch_points(store, page.source).get(page.page_id)
-        if touch is None:
-            return True  # no claims stored: nothing in the code can change its verdict
-        return not any(PageTouch.json_touched_by(touch, c) for c in changes)
+            touched = self._touched[key] = touched_pages(self._touch_points(store, source), changes)
+        # a page without touch points has no claims: nothing in the code can change it
+        return page_id not in touched
 
     def prepare_changes(self, fingerprints: Iterable[str]) -> None:
         """Work out `changes_since` for stored code fingerprints of configured repos."""
@@ -429,7 +450,9 @@ class RepoSet:
             t0 = time.perf_counter()
             indexes = []
             for name, path in self.repos:
-                index, hit = build_index_cached(name, Path(path), self.limits, self.cache_dir)
+                index, hit = build_index_cached(
+                    name, Path(path), self.limits, self.cache_dir, background=True
+                )
                 indexes.append(index)
                 if hit:
                     self.cached.append(name)
@@ -463,17 +486,28 @@ def page_repos(page: Page, src: SourceConfig, all_names: Sequence[str]) -> tuple
     (front matter) first, then the source's repo_map (by `space` or page-id
     folder prefix, longest prefix wins), then the source's repos, then all.
     Names that are not configured are dropped (the page says which it meant)."""
-    declared = page.prop("repos") or page.prop("repo")
+    return repos_for(page.page_id, page.properties, src, all_names)
+
+
+def repos_for(
+    page_id: str,
+    properties: Sequence[tuple[str, str]],
+    src: SourceConfig,
+    all_names: Sequence[str],
+) -> tuple[str, ...]:
+    """`page_repos` from a page's id and properties (no Page needed)."""
+    props = dict(reversed(properties)) if properties else {}  # the first of a name wins
+    declared = props.get("repos") or props.get("repo")
     if declared:
         return tuple(n for n in _split_names(declared) if n in all_names)
     if src.repo_map:
-        space = page.prop("space")
+        space = props.get("space")
         if space and space in src.repo_map:
             return src.repo_map[space]
         best = ""
         for prefix in src.repo_map:
             norm = prefix.rstrip("/") + "/"
-            if page.page_id.startswith(norm) and len(norm) > len(best.rstrip("/") + "/"):
+            if page_id.startswith(norm) and len(norm) > len(best.rstrip("/") + "/"):
                 best = prefix
         if best:
             return src.repo_map[best]
@@ -481,26 +515,11 @@ def page_repos(page: Page, src: SourceConfig, all_names: Sequence[str]) -> tuple
 
 
 def _save(
-    store: Store,
-    batch: Sequence[tuple[Page, list[Claim], Verdict, str]],
-    run_id: int,
-    settings_fp: str,
-    unread: dict[tuple[str, str], tuple[StoredFinding | None, ...]] | None = None,
+    store: Store, batch: Sequence[tuple[PageRows, str]], run_id: int, settings_fp: str
 ) -> None:
-    """Commit a batch; each page's verdict is replaced in one transaction. `unread`:
-    the stored findings of pages checked again from the store (taken out here)."""
-    by_fp: dict[str, list[tuple[Page, list[Claim], Verdict]]] = {}
-    for page, claims, verdict, code_fp in batch:
-        by_fp.setdefault(code_fp, []).append((page, claims, verdict))
-    previous = {p.key: f for p, *_ in batch if unread and (f := unread.pop(p.key, None))}
-    for code_fp, items in by_fp.items():
-        store.save_results(
-            items,
-            run_id=run_id,
-            code_fingerprint=code_fp,
-            settings_fingerprint=settings_fp,
-            unread=previous,
-        )
+    """Commit a batch of (rows, code fingerprint); each page's verdict is replaced
+    in one transaction."""
+    store.write_rows(batch, run_id=run_id, settings_fingerprint=settings_fp)
 
 
 # -- the semantic pass (stale/semantic): embeddings, superseded/drift/duplicate ---------
@@ -542,9 +561,14 @@ def run_scan(
     """Scan every configured source. Raises ConfigError for bad config,
     ScanError when nothing can run (e.g. a repo cannot be read), StoreLocked
     when another scan holds the store."""
+    from stale.codebase.cache import wait_for_writes
+
     with ScanLock(store.path):
         store.mark_interrupted()
-        return _run_scan(cfg, store, full=full, on_page=on_page)
+        try:
+            return _run_scan(cfg, store, full=full, on_page=on_page)
+        finally:
+            wait_for_writes()  # the index cache, written beside the scan
 
 
 def _run_scan(
@@ -594,14 +618,11 @@ def _run_scan(
         result.timings,
     )
 
-    def save(batch: Sequence[tuple[Page, list[Claim], Verdict, str]]) -> None:
+    def save(batch: Sequence[tuple[PageRows, str]]) -> None:
         nonlocal store_seconds
         t0 = time.perf_counter()
-        _save(store, batch, run_id, settings_fp, unread_findings)
+        _save(store, batch, run_id, settings_fp)
         store_seconds += time.perf_counter() - t0
-
-    # pages checked again from the store -> their stored findings, until saved
-    unread_findings: dict[tuple[str, str], tuple[StoredFinding | None, ...]] = {}
 
     previous = {
         (s, p): st
@@ -625,7 +646,7 @@ def _run_scan(
             src.name,
             checked_before=(now - timedelta(days=max_age)).isoformat() if max_age else None,
         )
-        batch: list[tuple[Page, list[Claim], Verdict, str]] = []
+        batch: list[tuple[PageRows, str]] = []
         seen_unchanged: list[tuple[str, str]] = []
         refingerprint: list[tuple[str, str, str, int]] = []
         # Verdicts under an old code fingerprint that still hold under the new one
@@ -657,21 +678,24 @@ def _run_scan(
                 store.mark_seen(seen_unchanged, run_id)
                 seen_unchanged.clear()
 
-        def up_to_date(page: Page, names: Sequence[str], code_fp: str) -> bool:
+        def up_to_date(
+            page_id: str, content_hash: str, names: tuple[str, ...], code_fp: str
+        ) -> bool:
             """The stored verdict still holds (refingerprinted when the repos
-            moved but not under anything the page claims)."""
-            stored = known.get(page.page_id)
+            moved but not under anything the page claims). `content_hash`: the
+            page as read now ("": not read, unchanged in the wiki)."""
+            stored = known.get(page_id)
             if full or stored is None or stored[2] != settings_fp:
                 return False
-            if stored[0] != page.content_hash and page.content_hash:
+            if stored[0] != content_hash and content_hash:
                 return False
             if stored[1] == code_fp:
                 return True
             old_fp = aliases.get(stored[1], stored[1])
             if old_fp == code_fp:
                 return True
-            if repo_set.unaffected(store, page, old_fp, names):
-                refingerprint.append((page.source, page.page_id, code_fp, run_id))
+            if repo_set.unaffected(store, src.name, page_id, old_fp, names):
+                refingerprint.append((src.name, page_id, code_fp, run_id))
                 moved_fps.add((old_fp, code_fp))
                 return True
             return False
@@ -683,7 +707,7 @@ def _run_scan(
                 semantic.see(page)
             names = page_repos(page, src, repo_set.names)
             code_fp = repo_set.fingerprint(names)
-            if up_to_date(page, names, code_fp):
+            if up_to_date(page.page_id, page.content_hash, names, code_fp):
                 carry(page.key)
                 if on_page:
                     on_page(page, None)
@@ -691,8 +715,8 @@ def _run_scan(
             if names:
                 if recheck_read(page, names, code_fp):
                     return
-                for (done, fp), (claims, verdict) in checker.add(page, names, (page, code_fp)):
-                    record(done, claims, verdict, fp)
+                for (done, fp), rows in checker.add(page, names, (page, code_fp)):
+                    record(done, rows, fp)
                 return
             declared = page.prop("repos") or page.prop("repo") or ""
             why = (
@@ -700,7 +724,7 @@ def _run_scan(
                 if repo_set.names
                 else "no repository configured to check against; pass --repo"
             )
-            record(page, [], unknown_verdict(page, why, now), code_fp)
+            record(page, page_rows(page, [], unknown_verdict(page, why, now)), code_fp)
 
         def stored_fp(page_id: str) -> str:
             """The code fingerprint a stored verdict holds under (aliases followed)."""
@@ -723,8 +747,8 @@ def _run_scan(
             return store.stored_check(src.name, page_id)
 
         def recheck(item: Recheck, names: tuple[str, ...], code_fp: str) -> None:
-            for (done, fp), (claims, verdict) in checker.add(item, names, (item.page, code_fp)):
-                record(done, claims, verdict, fp)
+            for (done, fp), rows in checker.add(item, names, (item.page, code_fp)):
+                record(done, rows, fp)
 
         def recheck_unread(found: StoredCheck, names: tuple[str, ...], code_fp: str) -> None:
             """Check a page the crawl did not return from its stored claims."""
@@ -733,13 +757,11 @@ def _run_scan(
             seen_ids.add(page_id)
             if semantic is not None:
                 semantic.rechecked(found.page.key)
-            unread_findings[found.page.key] = found.findings
             since = stored_fp(page_id)
-            recheck(
-                Recheck(found.page, found.claims, found.hazards, found.findings, since),
-                names,
-                code_fp,
+            item = Recheck(
+                found.page, found.claims, found.hazards, found.findings, since, unread=True
             )
+            recheck(item, names, code_fp)
 
         def recheck_read(page: Page, names: tuple[str, ...], code_fp: str) -> bool:
             """Check a page read with the same text as before (a git checkout moves
@@ -758,8 +780,8 @@ def _run_scan(
 
         def flush() -> None:
             """Record every page still being checked."""
-            for (done, fp), (claims, verdict) in checker.finish():
-                record(done, claims, verdict, fp)
+            for (done, fp), rows in checker.finish():
+                record(done, rows, fp)
             nonlocal lost_any
             lost_any = lost_any or bool(checker.lost)
             for (page, _), why in checker.lost:
@@ -770,18 +792,18 @@ def _run_scan(
                 )
             checker.lost.clear()
 
-        def record(page: Page, claims: list[Claim], verdict: Verdict, code_fp: str) -> None:
+        def record(page: Page, rows: PageRows, code_fp: str) -> None:
             result.rechecked += 1
-            key = str(verdict.status)
-            result.counts[key] = result.counts.get(key, 0) + 1
+            status = rows.status
+            result.counts[status] = result.counts.get(status, 0) + 1
             before = previous.get(page.key)
-            if verdict.status is Status.STALE and before != "stale":
+            if status == Status.STALE and before != "stale":
                 result.newly_stale.append(page.key)
-            if verdict.status is Status.CURRENT and before in ("stale", "suspect"):
+            if status == Status.CURRENT and before in ("stale", "suspect"):
                 result.newly_current.append(page.key)
-            batch.append((page, claims, verdict, code_fp))
+            batch.append((rows, code_fp))
             if on_page:
-                on_page(page, verdict.status)
+                on_page(page, Status(status))
             if len(batch) >= BATCH_SIZE:
                 save(batch)
                 batch.clear()
@@ -792,7 +814,7 @@ def _run_scan(
                 process(page)
             flush()
             if since is not None:
-                stored = set(store.verdict_fingerprints(src.name))
+                stored = store.verdict_page_ids(src.name)
                 listed = getattr(connector, "listed_ids", None)
                 if isinstance(listed, set):
                     # A connector that lists every page id cheaply (a folder) tells
@@ -832,21 +854,19 @@ def _run_scan(
                         process(fetched)
                     pending.clear()
 
+                # without a repo_map, a page without properties checks against the
+                # source's repos: worked out once, not per page
+                plain = None if src.repo_map else repos_for("", (), src, repo_set.names)
                 for page_id in unseen:
-                    stub = Page(
-                        source=src.name,
-                        page_id=page_id,
-                        url="",
-                        title="",
-                        body="",
-                        content_type="",
-                        properties=props.get(page_id, ()),
-                    )
-                    names = page_repos(stub, src, repo_set.names)
+                    page_props = props.get(page_id)
+                    if plain is not None and not page_props:
+                        names = plain
+                    else:
+                        names = repos_for(page_id, page_props or (), src, repo_set.names)
                     code_fp = repo_set.fingerprint(names)
-                    if up_to_date(stub, names, code_fp):
+                    if up_to_date(page_id, "", names, code_fp):
                         result.seen += 1
-                        carry(stub.key)
+                        carry((src.name, page_id))
                         continue
                     pending.append((page_id, names, code_fp))
                     if len(pending) >= STORED_CHECKS_PER_READ:

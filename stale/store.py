@@ -273,7 +273,7 @@ class StoredFinding:
     def finding(self, claim: Claim) -> Finding:
         return Finding(
             claim=claim,
-            outcome=Outcome(self.outcome),
+            outcome=_OUTCOMES[self.outcome],
             evidence=_evidence_from_json(self.evidence),
             message=self.message,
             suggestion=self.suggestion,
@@ -290,6 +290,108 @@ class StoredCheck:
     claims: tuple[Claim, ...]
     findings: tuple[StoredFinding | None, ...]
     hazards: tuple[Signal, ...]
+
+
+@dataclass(frozen=True)
+class PageRows:
+    """One page's check as store rows: built where the page was checked (in a
+    worker process; plain strings and numbers pickle several times faster than the
+    claims and findings they come from) and written by the one process that
+    writes (`Store.write_rows`). `page` is None for a page checked again from its
+    stored claims: its page row and claims stay, and `claims` holds only the
+    findings that changed (UPDATE rows)."""
+
+    source: str
+    page_id: str
+    status: str
+    page: tuple[Any, ...] | None  # the pages row, but seen_run
+    claims: tuple[tuple[Any, ...], ...]
+    verdict: tuple[Any, ...]  # the verdicts row, but the fingerprints and run
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.page_id)
+
+
+_NO_FINDING: tuple[str | None, str, str | None, str, str | None] = (None, "", None, "[]", None)
+
+
+def page_rows(
+    page: Page,
+    claims: Sequence[Claim],
+    verdict: Verdict,
+    previous: Sequence[StoredFinding | None] | None = None,
+) -> PageRows:
+    """The rows that store one page's check. With `previous` (the findings stored
+    for `claims`, the page checked again from the store), the page row and claims
+    stay and only the findings that changed are written."""
+    findings = {f.claim.key: f for f in verdict.findings}
+    verdict_row = (
+        verdict.source,
+        verdict.page_id,
+        str(verdict.status),
+        verdict.score,
+        json.dumps(list(verdict.reasons)),
+        _signals_to_json(verdict.signals),
+        _iso(verdict.checked_at) or _now(),
+        verdict.content_hash,
+        verdict.error,
+        page_touch(claims, verdict.findings).to_json(),
+    )
+    source, page_id = page.source, page.page_id
+    if previous is not None and len(previous) == len(claims):
+        updates = []
+        for cl, old in zip(claims, previous, strict=True):
+            f = findings.get(cl.key)
+            new = (
+                (str(f.outcome), f.message, f.suggestion, _evidence_to_json(f.evidence), f.accepted)
+                if f
+                else _NO_FINDING
+            )
+            before = (
+                (old.outcome, old.message, old.suggestion, old.evidence, old.accepted)
+                if old
+                else _NO_FINDING
+            )
+            if new != before:
+                updates.append((*new, source, page_id, cl.key))
+        return PageRows(source, page_id, str(verdict.status), None, tuple(updates), verdict_row)
+    page_row = (
+        source,
+        page_id,
+        page.url,
+        page.title,
+        page.content_type,
+        page.content_hash,
+        _iso(page.last_modified),
+        json.dumps(page.authors),
+        json.dumps(page.labels),
+        json.dumps(page.properties),
+    )
+    claim_rows = []
+    for cl in claims:
+        f = findings.get(cl.key)
+        claim_rows.append(
+            (
+                source,
+                page_id,
+                cl.key,
+                str(cl.kind),
+                cl.subject,
+                cl.value,
+                cl.context,
+                cl.span.line,
+                cl.span.column,
+                int(cl.historical),
+                cl.text,
+                str(f.outcome) if f else None,
+                f.message if f else "",
+                f.suggestion if f else None,
+                _evidence_to_json(f.evidence) if f else "[]",
+                f.accepted if f else None,
+            )
+        )
+    return PageRows(source, page_id, str(verdict.status), page_row, tuple(claim_rows), verdict_row)
 
 
 @dataclass(frozen=True)
@@ -326,12 +428,17 @@ class RunRecord:
     stats: dict[str, Any]
 
 
+# stored value -> member: an Enum call costs a Python-level lookup per claim read
+_CLAIM_KINDS: dict[str, ClaimKind] = {str(k): k for k in ClaimKind}
+_OUTCOMES: dict[str, Outcome] = {str(o): o for o in Outcome}
+
+
 def _claim_row(source: str, page_id: str, r: Sequence[Any]) -> Claim:
     """A Claim from (kind, subject, value, context, line, col, historical, text)."""
     return Claim(
         source=source,
         page_id=page_id,
-        kind=ClaimKind(r[0]),
+        kind=_CLAIM_KINDS[r[0]],
         subject=r[1],
         value=r[2],
         context=r[3],
@@ -569,11 +676,13 @@ class Store:
             )
 
     def all_page_properties(self, source: str) -> dict[str, tuple[tuple[str, str], ...]]:
-        """page_id -> properties for every page of a source, in one read."""
+        """page_id -> properties of every page of a source that has any, in one read."""
         return {
-            pid: tuple((str(k), str(v)) for k, v in json.loads(props or "[]"))
+            pid: tuple((str(k), str(v)) for k, v in json.loads(props))
             for pid, props in self.conn.execute(
-                "SELECT page_id, properties FROM pages WHERE source = ?", (source,)
+                "SELECT page_id, properties FROM pages "
+                "WHERE source = ? AND properties NOT IN ('', '[]')",
+                (source,),
             )
         }
 
@@ -616,6 +725,13 @@ class Store:
             sql += " AND checked_at >= ?"
             args = (source, checked_before)
         return {r[0]: (r[1], r[2], r[3]) for r in self.conn.execute(sql, args)}
+
+    def verdict_page_ids(self, source: str) -> set[str]:
+        """The ids of the pages of `source` that have a verdict."""
+        return {
+            r[0]
+            for r in self.conn.execute("SELECT page_id FROM verdicts WHERE source = ?", (source,))
+        }
 
     def all_page_touch(self, source: str) -> Iterator[tuple[str, str | None]]:
         """(page_id, touch JSON) of every verdict of a source: what its claims can be
@@ -703,155 +819,73 @@ class Store:
         `unread`: pages checked again from their stored claims, with the findings
         stored for them: their page row and claims stay, only changed findings and
         the verdict are written."""
-        n = 0
-        sources: set[str] = set()
-        with self.conn:
-            for page, claims, verdict in results:
-                previous = unread.get(page.key) if unread else None
-                self._save_one(
-                    page, claims, verdict, run_id, code_fingerprint, settings_fingerprint, previous
-                )
-                sources.add(page.source)
-                n += 1
-            if verified:
-                self.conn.executemany(
-                    "DELETE FROM code_fp_alias WHERE source = ? AND old_fp = ?",
-                    [(source, code_fingerprint) for source in sorted(sources)],
-                )
-        return n
+        rows = [
+            (page_rows(page, claims, verdict, unread.get(page.key) if unread else None),
+             code_fingerprint)
+            for page, claims, verdict in results
+        ]  # fmt: skip
+        return self.write_rows(
+            rows, run_id=run_id, settings_fingerprint=settings_fingerprint, verified=verified
+        )
 
-    def _save_one(
+    def write_rows(
         self,
-        page: Page,
-        claims: Sequence[Claim],
-        verdict: Verdict,
+        rows: Sequence[tuple[PageRows, str]],
+        *,
         run_id: int,
-        code_fp: str,
-        settings_fp: str,
-        previous: Sequence[StoredFinding | None] | None = None,
-    ) -> None:
+        settings_fingerprint: str,
+        verified: bool = True,
+    ) -> int:
+        """Write checked pages, each (rows, code fingerprint it was checked under),
+        in one transaction (see `page_rows`; `verified` as for `save_results`). A
+        page given twice is written as its last."""
+        latest = {r.key: (r, fp) for r, fp in rows}
+        replaced = [(r, fp) for r, fp in latest.values() if r.page is not None]
         c = self.conn
-        if previous is not None and len(previous) == len(claims):
-            self._update_findings(page, claims, verdict, previous)
-        else:
-            self._replace_page(page, claims, verdict, run_id)
-        c.execute(
-            "INSERT INTO verdicts(source, page_id, status, score, reasons, signals, checked_at, "
-            "content_hash, code_fingerprint, settings_fingerprint, error, run_id, touch) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, page_id) DO UPDATE SET "
-            "status=excluded.status, score=excluded.score, reasons=excluded.reasons, "
-            "signals=excluded.signals, checked_at=excluded.checked_at, "
-            "content_hash=excluded.content_hash, code_fingerprint=excluded.code_fingerprint, "
-            "settings_fingerprint=excluded.settings_fingerprint, error=excluded.error, "
-            "run_id=excluded.run_id, touch=excluded.touch",
-            (
-                verdict.source,
-                verdict.page_id,
-                str(verdict.status),
-                verdict.score,
-                json.dumps(list(verdict.reasons)),
-                _signals_to_json(verdict.signals),
-                _iso(verdict.checked_at) or _now(),
-                verdict.content_hash,
-                code_fp,
-                settings_fp,
-                verdict.error,
-                run_id,
-                page_touch(claims, verdict.findings).to_json(),
-            ),
-        )
-
-    def _replace_page(
-        self, page: Page, claims: Sequence[Claim], verdict: Verdict, run_id: int
-    ) -> None:
-        c = self.conn
-        c.execute(
-            "INSERT INTO pages(source, page_id, url, title, content_type, content_hash, "
-            "last_modified, authors, labels, properties, seen_run) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT(source, page_id) DO UPDATE SET url=excluded.url, title=excluded.title, "
-            "content_type=excluded.content_type, content_hash=excluded.content_hash, "
-            "last_modified=excluded.last_modified, authors=excluded.authors, "
-            "labels=excluded.labels, properties=excluded.properties, seen_run=excluded.seen_run",
-            (
-                page.source,
-                page.page_id,
-                page.url,
-                page.title,
-                page.content_type,
-                page.content_hash,
-                _iso(page.last_modified),
-                json.dumps(page.authors),
-                json.dumps(page.labels),
-                json.dumps(page.properties),
-                run_id,
-            ),
-        )
-        c.execute(
-            "DELETE FROM claims WHERE source = ? AND page_id = ?", (page.source, page.page_id)
-        )
-        findings = {f.claim.key: f for f in verdict.findings}
-        rows = []
-        for cl in claims:
-            f = findings.get(cl.key)
-            rows.append(
-                (
-                    page.source,
-                    page.page_id,
-                    cl.key,
-                    str(cl.kind),
-                    cl.subject,
-                    cl.value,
-                    cl.context,
-                    cl.span.line,
-                    cl.span.column,
-                    int(cl.historical),
-                    cl.text,
-                    str(f.outcome) if f else None,
-                    f.message if f else "",
-                    f.suggestion if f else None,
-                    _evidence_to_json(f.evidence) if f else "[]",
-                    f.accepted if f else None,
-                )
+        with c:
+            c.executemany(
+                "INSERT INTO pages(source, page_id, url, title, content_type, content_hash, "
+                "last_modified, authors, labels, properties, seen_run) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, page_id) DO UPDATE SET "
+                "url=excluded.url, title=excluded.title, content_type=excluded.content_type, "
+                "content_hash=excluded.content_hash, last_modified=excluded.last_modified, "
+                "authors=excluded.authors, labels=excluded.labels, "
+                "properties=excluded.properties, seen_run=excluded.seen_run",
+                [(*r.page, run_id) for r, _ in replaced if r.page is not None],
             )
-        c.executemany(
-            "INSERT OR REPLACE INTO claims(source, page_id, claim_key, kind, subject, value, "
-            "context, line, col, historical, text, outcome, message, suggestion, evidence, "
-            "accepted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            rows,
-        )
-
-    def _update_findings(
-        self,
-        page: Page,
-        claims: Sequence[Claim],
-        verdict: Verdict,
-        previous: Sequence[StoredFinding | None],
-    ) -> None:
-        """A page checked again from its stored claims: the claims stay; the findings
-        that changed are written (most are kept, see stale.scan.recheck_page)."""
-        findings = {f.claim.key: f for f in verdict.findings}
-        empty: tuple[str | None, str, str | None, str, str | None] = (None, "", None, "[]", None)
-        rows = []
-        for cl, old in zip(claims, previous, strict=True):
-            f = findings.get(cl.key)
-            new = (
-                (str(f.outcome), f.message, f.suggestion, _evidence_to_json(f.evidence), f.accepted)
-                if f
-                else empty
+            c.executemany(
+                "DELETE FROM claims WHERE source = ? AND page_id = ?",
+                [r.key for r, _ in replaced],
             )
-            before = (
-                (old.outcome, old.message, old.suggestion, old.evidence, old.accepted)
-                if old
-                else empty
+            c.executemany(
+                "INSERT OR REPLACE INTO claims(source, page_id, claim_key, kind, subject, "
+                "value, context, line, col, historical, text, outcome, message, suggestion, "
+                "evidence, accepted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [row for r, _ in replaced for row in r.claims],
             )
-            if new != before:
-                rows.append((*new, page.source, page.page_id, cl.key))
-        if rows:
-            self.conn.executemany(
+            c.executemany(
                 "UPDATE claims SET outcome = ?, message = ?, suggestion = ?, evidence = ?, "
                 "accepted = ? WHERE source = ? AND page_id = ? AND claim_key = ?",
-                rows,
+                [row for r, _ in latest.values() if r.page is None for row in r.claims],
             )
+            c.executemany(
+                "INSERT INTO verdicts(source, page_id, status, score, reasons, signals, "
+                "checked_at, content_hash, error, touch, code_fingerprint, "
+                "settings_fingerprint, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(source, page_id) DO UPDATE SET "
+                "status=excluded.status, score=excluded.score, reasons=excluded.reasons, "
+                "signals=excluded.signals, checked_at=excluded.checked_at, "
+                "content_hash=excluded.content_hash, code_fingerprint=excluded.code_fingerprint, "
+                "settings_fingerprint=excluded.settings_fingerprint, error=excluded.error, "
+                "run_id=excluded.run_id, touch=excluded.touch",
+                [(*r.verdict, fp, settings_fingerprint, run_id) for r, fp in latest.values()],
+            )
+            if verified:
+                c.executemany(
+                    "DELETE FROM code_fp_alias WHERE source = ? AND old_fp = ?",
+                    sorted({(r.source, fp) for r, fp in latest.values()}),
+                )
+        return len(latest)
 
     def forget_unseen(self, source: str, run_id: int) -> int:
         """Drop pages of `source` that the completed crawl of run `run_id` did not see."""

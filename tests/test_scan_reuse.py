@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from fuzzbudget import fuzz_settings
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from bench.scale import make_repo, make_wiki
 from connectors.markdown import MarkdownFolderConnector
@@ -156,6 +159,63 @@ def test_touch_points_stored_with_a_verdict_match_those_read_from_its_claims(
             assert answer == PageTouch.from_json(touch).touched_by(change)
             answers.add(answer)
     assert answers == {True, False}
+
+
+_AWKWARD = ["a", "pool_size", "x.y", "], [", '"', "\\", "é", "", " ", "[", "]", ", ", "a/b.py"]
+
+
+_STRINGS = st.sampled_from(_AWKWARD) | st.text(alphabet='ab"\\[], é/.', max_size=5)
+
+
+@given(
+    touch=st.tuples(*[st.frozensets(_STRINGS, max_size=4)] * 3),
+    change=st.tuples(*[st.frozensets(_STRINGS, max_size=4)] * 3),
+)
+@example(
+    touch=(frozenset({"a"}), frozenset(), frozenset()),
+    change=(frozenset({", "}), frozenset({""}), frozenset({"[["})),
+)
+@example(
+    touch=(frozenset(), frozenset({"a"}), frozenset()),
+    change=(frozenset(), frozenset({"a"}), frozenset()),
+)
+@fuzz_settings()
+def test_touch_json_answers_as_the_sets_do_for_awkward_strings(
+    touch: tuple[frozenset[str], frozenset[str], frozenset[str]],
+    change: tuple[frozenset[str], frozenset[str], frozenset[str]],
+) -> None:
+    """The JSON shortcut (str.split instead of json.loads) against the sets, for
+    strings holding quotes, backslashes, brackets, the separator, non-ASCII."""
+    from stale.incremental import PageTouch, RepoChange
+
+    page = PageTouch(*touch)
+    moved = RepoChange(paths=change[0], words=change[1], moved=change[2])
+    assert PageTouch.json_touched_by(page.to_json(), moved) == page.touched_by(moved)
+
+
+_SETS = st.frozensets(_STRINGS, max_size=4)
+
+
+@given(
+    pages=st.lists(st.tuples(_SETS, _SETS, _SETS), max_size=6),
+    changes=st.lists(st.tuples(_SETS, _SETS, _SETS), max_size=3),
+)
+@fuzz_settings()
+def test_touched_pages_are_the_pages_some_change_touches(
+    pages: list[tuple[frozenset[str], frozenset[str], frozenset[str]]],
+    changes: list[tuple[frozenset[str], frozenset[str], frozenset[str]]],
+) -> None:
+    """The whole-source pass a re-scan makes against asking each page about each change."""
+    from stale.incremental import PageTouch, RepoChange, touched_pages
+
+    touches = {f"p{i}": PageTouch(*t).to_json() for i, t in enumerate(pages)}
+    moved = [RepoChange(paths=p, words=w, moved=m) for p, w, m in changes]
+    expected = {
+        pid
+        for pid, text in touches.items()
+        if any(PageTouch.from_json(text).touched_by(c) for c in moved)
+    }
+    assert touched_pages(touches, moved) == expected
 
 
 def _copy(corpus: Path, dest: Path) -> Path:
