@@ -16,13 +16,14 @@ owned by this user and writable by nobody else. Anything wrong with a file
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import pickle
 import stat
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -198,6 +199,20 @@ def wait_for_writes() -> None:
             os.waitpid(pid, 0)
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Loading or building an index makes millions of objects that live as long as
+    the scan, and none of them is garbage: the cyclic collector would walk the
+    whole heap (pages and verdicts read before included) again and again meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_index_cached(
     name: str,
     path: Path,
@@ -208,6 +223,17 @@ def build_index_cached(
 ) -> tuple[CodeIndex, bool]:
     """(index, loaded from the cache) for one repository. `background`: write the
     cache in a child process (`wait_for_writes` before relying on the files)."""
+    with _gc_paused():
+        return _build_index_cached(name, path, limits, cache_dir, background)
+
+
+def _build_index_cached(
+    name: str,
+    path: Path,
+    limits: LimitsConfig | None,
+    cache_dir: Path | None,
+    background: bool,
+) -> tuple[CodeIndex, bool]:
     from stale.codebase.index import _git_head, build_index
 
     root = Path(path).resolve()
