@@ -514,14 +514,6 @@ def repos_for(
     return src.repos or tuple(all_names)
 
 
-def _save(
-    store: Store, batch: Sequence[tuple[PageRows, str]], run_id: int, settings_fp: str
-) -> None:
-    """Commit a batch of (rows, code fingerprint); each page's verdict is replaced
-    in one transaction."""
-    store.write_rows(batch, run_id=run_id, settings_fingerprint=settings_fp)
-
-
 # -- the semantic pass (stale/semantic): embeddings, superseded/drift/duplicate ---------
 
 
@@ -621,7 +613,7 @@ def _run_scan(
     def save(batch: Sequence[tuple[PageRows, str]]) -> None:
         nonlocal store_seconds
         t0 = time.perf_counter()
-        _save(store, batch, run_id, settings_fp)
+        store.write_rows(batch, run_id=run_id, settings_fingerprint=settings_fp)
         store_seconds += time.perf_counter() - t0
 
     previous = {
