@@ -225,13 +225,24 @@ def touched_pages(touches: Mapping[str, str], changes: Sequence[RepoChange]) -> 
     of `changes` touches: `json_touched_by` for every page at once. A page is
     touched by some change exactly when it is touched by their union, so the
     changes are merged first and each page is asked once."""
-    if not changes:
+    merged = merge_changes(changes)
+    if merged is None:
         return set()
-    paths = frozenset().union(*(c.paths for c in changes))
-    tokens_hit = paths.union(*(c.words for c in changes))
-    presence_hit = paths.union(*(c.moved for c in changes))
-    merged = RepoChange(paths=paths, words=tokens_hit, moved=presence_hit)
     return {pid for pid, text in touches.items() if PageTouch.json_touched_by(text, merged)}
+
+
+def merge_changes(changes: Sequence[RepoChange]) -> RepoChange | None:
+    """One change that touches what any of `changes` touches (None for none):
+    `RepoChange.touches` asks whether sets meet, so their unions answer for all."""
+    if not changes:
+        return None
+    if len(changes) == 1:
+        return changes[0]
+    return RepoChange(
+        paths=frozenset().union(*(c.paths for c in changes)),
+        words=frozenset().union(*(c.words for c in changes)),
+        moved=frozenset().union(*(c.moved for c in changes)),
+    )
 
 
 def claim_touched(
@@ -248,6 +259,31 @@ def claim_touched(
         elif change.touches(tokens, paths):
             return True
     return False
+
+
+class ClaimTouch:
+    """`claim_touched` against fixed changes, merged once, with the answers kept
+    per claim identity and evidence: a wiki makes the same claim on page after
+    page, and a re-scan asks about every stored claim of every page it checks."""
+
+    #: answers kept before starting over (a bound on a worker's memory)
+    MAX_ANSWERS = 100_000
+
+    def __init__(self, changes: Sequence[RepoChange]) -> None:
+        merged = merge_changes(changes)
+        self._changes = (merged,) if merged is not None else ()
+        self._answers: dict[tuple[str, str, str | None, str], bool] = {}
+
+    def __call__(self, kind: str, subject: str, value: str | None, evidence: str) -> bool:
+        key = (kind, subject, value, evidence)
+        answer = self._answers.get(key)
+        if answer is None:
+            if len(self._answers) >= self.MAX_ANSWERS:
+                self._answers.clear()
+            answer = self._answers[key] = claim_touched(
+                kind, subject, value, evidence, self._changes
+            )
+        return answer
 
 
 def page_touch(claims: Iterable[Claim], findings: Iterable[Finding]) -> PageTouch:

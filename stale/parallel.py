@@ -30,15 +30,16 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stale.model import Page
-from stale.store import PageRows
+from stale.store import PageRows, Store, StoredCheck
 
 if TYPE_CHECKING:
     from stale.config import JudgeConfig, LimitsConfig
     from stale.model import ClaimKind
-    from stale.scan import Recheck, RepoSet
+    from stale.scan import FromStore, RepoSet
     from stale.verify.interface import Verifier
 
 #: Pages per task sent to a worker: large enough to amortise pickling and the
@@ -59,9 +60,11 @@ class CheckContext:
     accepted: dict[tuple[str, str, str], str]
     now: datetime
     limits: LimitsConfig
+    #: the store `FromStore` items are read from (each process opens it read-only)
+    store_path: Path | None = None
 
 
-_ChunkResult = tuple[list[PageRows], dict[str, float]]
+_ChunkResult = tuple[list[PageRows | None], dict[str, float]]
 
 # Set in the parent just before the pool forks; the workers inherit it.
 _CONTEXT: CheckContext | None = None
@@ -82,33 +85,107 @@ def can_fork() -> bool:
 
 
 def check_one(
-    ctx: CheckContext, page: Page | Recheck, names: Sequence[str], timings: dict[str, float]
-) -> PageRows:
+    ctx: CheckContext,
+    item: Page | FromStore,
+    names: Sequence[str],
+    timings: dict[str, float],
+    stored: StoredCheck | None = None,
+) -> PageRows | None:
     """Check one page and turn the result into the rows that store it (here, in
-    the worker: the parent only writes them)."""
+    the worker: the parent only writes them). `stored`: the page's last check,
+    for a `FromStore` item. None: an unread page the store holds no check for
+    (the caller reads it from the wiki)."""
     from stale.scan import Recheck, check_page, recheck_page
     from stale.store import page_rows
 
+    touched = None
+    if isinstance(item, Page):
+        page, stored, unread = item, None, False
+    elif item.page is not None:
+        page, unread = item.page, False
+        touched = ctx.repo_set.claim_touch(item.since_fp, tuple(names))
+    elif stored is not None:
+        page, unread = stored.page, True
+        touched = ctx.repo_set.claim_touch(item.since_fp, tuple(names))
+    else:
+        return None
     code, memo = ctx.repo_set.code(names), ctx.repo_set.finding_memo(names)
     verifiers, judge_cfg, accepted, now = ctx.verifiers, ctx.judge_cfg, ctx.accepted, ctx.now
-    if isinstance(page, Recheck):
-        since = page.since_fp
-        changes = ctx.repo_set.changes_since(since, tuple(names)) if since else None
+    if stored is not None and (unread or _same_text(stored.page, page)):
+        # only the code moved under the page: its stored claims still say what it says
+        recheck = Recheck(page, stored.claims, stored.hazards if unread else (), stored.findings)
         claims, verdict = recheck_page(
-            page, code, verifiers, judge_cfg, accepted=accepted, now=now, timings=timings,
-            memo=memo, changes=changes,
+            recheck, code, verifiers, judge_cfg, accepted=accepted, now=now, timings=timings,
+            memo=memo, touched=touched,
         )  # fmt: skip
         t0 = time.perf_counter()
-        rows = page_rows(page.page, claims, verdict, page.findings if page.unread else None)
+        rows = page_rows(page, claims, verdict, stored.findings if unread else None)
     else:
         claims, verdict = check_page(
             page, code, verifiers, judge_cfg, accepted=accepted, now=now, timings=timings,
-            memo=memo, limits=ctx.limits,
+            memo=memo, limits=ctx.limits, stored=stored, touched=touched,
         )  # fmt: skip
         t0 = time.perf_counter()
         rows = page_rows(page, claims, verdict)
     timings["store"] = timings.get("store", 0.0) + (time.perf_counter() - t0)
     return rows
+
+
+def _same_text(stored: Page, page: Page) -> bool:
+    """A page read again says what its stored claims say: the same text, and the
+    same title and properties (they decide whether a page tells history,
+    stale.extract.context.page_is_historical, which every claim carries). Hazards
+    are found in the body again."""
+    return (stored.content_hash, stored.title, stored.properties) == (
+        page.content_hash,
+        page.title,
+        page.properties,
+    )
+
+
+#: This process's read-only connection to the store (pid, store): a worker reads
+#: the stored checks of its pages itself. Never used across a fork.
+_READER: tuple[int, Store] | None = None
+
+
+def _stored_checks(ctx: CheckContext, items: Sequence[Any]) -> dict[tuple[str, str], StoredCheck]:
+    """The stored checks of the `FromStore` items among `items`, in a few queries."""
+    global _READER
+    wanted: dict[str, list[str]] = {}
+    for item in items:
+        if not isinstance(item, Page):  # a FromStore
+            wanted.setdefault(item.source, []).append(item.page_id)
+    if not wanted or ctx.store_path is None:
+        return {}
+    if _READER is None or _READER[0] != os.getpid():
+        _READER = (os.getpid(), Store.open(ctx.store_path, create=False, readonly=True))
+    store = _READER[1]
+    return {
+        (source, page_id): found
+        for source, ids in wanted.items()
+        for page_id, found in store.stored_checks(source, ids).items()
+    }
+
+
+def check_items(
+    ctx: CheckContext,
+    items: Sequence[tuple[Page | FromStore, Sequence[str]]],
+    timings: dict[str, float],
+) -> list[PageRows | None]:
+    """`check_one` for each item, the stored checks of all of them read at once."""
+    t0 = time.perf_counter()
+    stored = _stored_checks(ctx, [item for item, _ in items])
+    timings["store"] = timings.get("store", 0.0) + (time.perf_counter() - t0)
+    return [
+        check_one(
+            ctx,
+            item,
+            names,
+            timings,
+            None if isinstance(item, Page) else stored.get((item.source, item.page_id)),
+        )
+        for item, names in items
+    ]
 
 
 def _watch_parent(parent: int) -> None:
@@ -128,12 +205,12 @@ def _init_worker(parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
-def _check_chunk(items: Sequence[tuple[Page | Recheck, tuple[str, ...]]]) -> _ChunkResult:
+def _check_chunk(items: Sequence[tuple[Page | FromStore, tuple[str, ...]]]) -> _ChunkResult:
     ctx = _CONTEXT
     if ctx is None:  # pragma: no cover - only if a pool was not forked from a scan
         raise RuntimeError("worker started without a check context")
     timings: dict[str, float] = {}
-    return [check_one(ctx, page, names, timings) for page, names in items], timings
+    return check_items(ctx, items, timings), timings
 
 
 #: One small page per front end, extracted in the parent before the workers fork
@@ -183,13 +260,13 @@ class PageChecker:
         self.wait_seconds = 0.0  # wall time the caller spent waiting for checks
         self.lost: list[tuple[Any, str]] = []  # (tag, why) of pages a dead worker took
         self._pool: Executor | None = None
-        self._buffer: list[tuple[Page | Recheck, tuple[str, ...], Any]] = []
+        self._buffer: list[tuple[Page | FromStore, tuple[str, ...], Any]] = []
         self._inflight: deque[tuple[list[Any], Future[_ChunkResult]]] = deque()
 
     def add(
-        self, page: Page | Recheck, names: tuple[str, ...], tag: Any
-    ) -> list[tuple[Any, PageRows]]:
-        self._buffer.append((page, names, tag))
+        self, item: Page | FromStore, names: tuple[str, ...], tag: Any
+    ) -> list[tuple[Any, PageRows | None]]:
+        self._buffer.append((item, names, tag))
         if self._pool is None:
             if self.workers > 1 and len(self._buffer) >= MIN_POOL_PAGES:
                 self._start()
@@ -201,7 +278,7 @@ class PageChecker:
             self._submit()
         return self._collect(block=len(self._inflight) > 4 * self.workers)
 
-    def finish(self) -> list[tuple[Any, PageRows]]:
+    def finish(self) -> list[tuple[Any, PageRows | None]]:
         """Every result not returned yet."""
         if self._pool is None:
             return self._check_here()
@@ -209,12 +286,12 @@ class PageChecker:
             self._submit()
         return self._collect(block=True, drain=True)
 
-    def _check_here(self) -> list[tuple[Any, PageRows]]:
+    def _check_here(self) -> list[tuple[Any, PageRows | None]]:
         t0 = time.perf_counter()
         items, self._buffer = self._buffer, []
-        out = [(tag, check_one(self.ctx, page, names, self.timings)) for page, names, tag in items]
+        results = check_items(self.ctx, [(item, names) for item, names, _ in items], self.timings)
         self.wait_seconds += time.perf_counter() - t0
-        return out
+        return [(tag, rows) for (_, _, tag), rows in zip(items, results, strict=True)]
 
     def _submit(self) -> None:
         assert self._pool is not None
@@ -228,8 +305,8 @@ class PageChecker:
                 fut = self._pool.submit(_check_chunk, [(p, n) for p, n, _ in chunk])
             self._inflight.append(([tag for _, _, tag in chunk], fut))
 
-    def _collect(self, *, block: bool, drain: bool = False) -> list[tuple[Any, PageRows]]:
-        out: list[tuple[Any, PageRows]] = []
+    def _collect(self, *, block: bool, drain: bool = False) -> list[tuple[Any, PageRows | None]]:
+        out: list[tuple[Any, PageRows | None]] = []
         t0 = time.perf_counter()
         while self._inflight:
             must = drain or (block and len(self._inflight) > 4 * self.workers)
@@ -255,7 +332,8 @@ class PageChecker:
             t0 = time.perf_counter()
             self.ctx.repo_set.code(self.ctx.repo_set.names)
             self.wait_seconds += time.perf_counter() - t0
-            _warm_up({p.content_type for p, _, _ in self._buffer if isinstance(p, Page)})
+            pages = [i if isinstance(i, Page) else i.page for i, _, _ in self._buffer]
+            _warm_up({p.content_type for p in pages if p is not None})
             _CONTEXT = self.ctx
             # Everything allocated so far (the code index above all) lives as long
             # as the scan: out of the cyclic collector's sight, a worker's full
@@ -279,12 +357,15 @@ class PageChecker:
         self._start()
 
     def close(self) -> None:
-        global _CONTEXT
+        global _CONTEXT, _READER
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
             gc.unfreeze()
         _CONTEXT = None
+        if _READER is not None and _READER[0] == os.getpid():
+            _READER[1].conn.close()
+        _READER = None
 
     def __enter__(self) -> PageChecker:
         return self

@@ -44,7 +44,7 @@ from stale.store import (
 if TYPE_CHECKING:
     from connectors.base import Connector
     from stale.codebase import Codebase
-    from stale.incremental import RepoChange
+    from stale.incremental import ClaimTouch, RepoChange
     from stale.verify.interface import Verifier
 
 BATCH_SIZE = 200
@@ -157,9 +157,6 @@ def settings_fingerprint(
     return fp
 
 
-#: Pages whose stored checks are read in one go when they are checked again.
-STORED_CHECKS_PER_READ = 256
-
 #: (kind, subject, value, context) -> the finding a verifier gave for that claim
 #: identity against one codebase. See `verify_claims`.
 FindingMemo = dict[tuple[str, str, str | None, str | None], Finding]
@@ -227,11 +224,20 @@ def check_page(
     timings: dict[str, float] | None = None,
     limits: LimitsConfig | None = None,
     memo: FindingMemo | None = None,
+    stored: StoredCheck | None = None,
+    touched: ClaimTouch | None = None,
 ) -> tuple[list[Claim], Verdict]:
     """Extract, verify and judge one page. Never raises for a bad page: a page
     that cannot be parsed, or is over `[limits] max_page_bytes`, comes back
     `unknown` with the reason. `accepted` are the triage baseline's entries
-    (findings a person accepted)."""
+    (findings a person accepted).
+
+    With `stored` (the page's last check) and `touched` (whether what moved in
+    the code since that check can touch a claim), a claim the edited page still
+    makes keeps its stored finding when nothing that moved can touch it: an edit
+    costs the verification of what it added, not of the whole page. Only findings
+    of verifiers that declare `memoizable` carry over (theirs depend on the claim
+    alone)."""
     from stale.extract import ExtractionError, extract_claims
 
     limits = limits or LimitsConfig()
@@ -258,8 +264,11 @@ def check_page(
         return [], unknown_verdict(page, f"could not read the page: {type(e).__name__}: {e}", now)
     if timings is not None:
         timings["extract"] = timings.get("extract", 0.0) + (clock() - t0)
+    carried: tuple[StoredFinding | None, ...] = ()
+    if stored is not None and touched is not None:
+        carried = carried_findings(claims, stored, verifiers)
     return recheck_page(
-        Recheck(page, tuple(claims)),
+        Recheck(page, tuple(claims), findings=carried),
         code,
         verifiers,
         judge_cfg,
@@ -267,24 +276,59 @@ def check_page(
         now=now,
         timings=timings,
         memo=memo,
+        touched=touched if carried else None,
+    )
+
+
+def carried_findings(
+    claims: Sequence[Claim], stored: StoredCheck, verifiers: Mapping[ClaimKind, Verifier]
+) -> tuple[StoredFinding | None, ...]:
+    """For each of `claims` (a page as extracted now), the finding stored for the
+    same claim identity (kind, subject, value, context: what a memoizable finding
+    depends on) at the page's last check, or None."""
+    by_identity: dict[tuple[ClaimKind, str, str | None, str | None], StoredFinding] = {}
+    for claim, finding in zip(stored.claims, stored.findings, strict=True):
+        if finding is not None:
+            ident = (claim.kind, claim.subject, claim.value, claim.context)
+            by_identity.setdefault(ident, finding)
+    if not by_identity:
+        return ()
+    return tuple(
+        by_identity.get((c.kind, c.subject, c.value, c.context))
+        if getattr(verifiers.get(c.kind), "memoizable", False)
+        else None
+        for c in claims
     )
 
 
 @dataclass(frozen=True)
+class FromStore:
+    """A page to check with what the store holds for it, read where it is checked
+    (a worker reads the store itself: the scan process sends three strings, not
+    the claims). The stored findings hold under code `since_fp`.
+
+    `page`: the page as read now. Its stored claims are used when its text, title
+    and properties are unchanged (a git checkout moves every mtime); else it is
+    extracted and keeps the findings of the claims it still makes. None: the page
+    was not read (the wiki says unchanged, only the code moved); checked from its
+    stored claims, or handed back (no rows) when the store has no check for it."""
+
+    source: str
+    page_id: str
+    since_fp: str
+    page: Page | None = None
+
+
+@dataclass(frozen=True)
 class Recheck:
-    """A page whose text did not change but whose code did: its stored claims are
-    verified again and judged, and nothing is read from the wiki or extracted.
-    `page` comes without its body; `hazards` are those found in the body."""
+    """A page's claims, known before it is verified and judged: those just
+    extracted, or those stored with its last check (then `findings` are their
+    stored findings, None for a hint, and `hazards` those found in its body)."""
 
     page: Page
     claims: tuple[Claim, ...]
     hazards: tuple[Signal, ...] = ()
-    #: each claim's stored finding (None for a hint), valid under code `since_fp`
     findings: tuple[StoredFinding | None, ...] = ()
-    since_fp: str | None = None
-    #: not read from the wiki this run: its stored page row and claims stay, and
-    #: only the findings that changed are written
-    unread: bool = False
 
 
 def recheck_page(
@@ -297,24 +341,23 @@ def recheck_page(
     now: datetime | None = None,
     timings: dict[str, float] | None = None,
     memo: FindingMemo | None = None,
-    changes: Sequence[RepoChange] | None = None,
+    touched: ClaimTouch | None = None,
 ) -> tuple[list[Claim], Verdict]:
     """Verify and judge a page whose claims are known (`check_page` after it has
-    extracted them). With `changes` (what moved in the code since `item.since_fp`),
-    a claim that nothing changed can touch keeps its stored finding; only the rest
-    is verified."""
-    from stale.incremental import claim_touched
+    extracted them). With `touched` (whether what moved in the code since the
+    stored findings can touch a claim), a claim that nothing changed can touch
+    keeps its stored finding; only the rest is verified."""
     from stale.triage import apply_accepted
 
     clock = time.perf_counter
     t1 = clock()
     claims = list(item.claims)
     kept: dict[int, Finding] = {}
-    if changes is not None and len(item.findings) == len(claims):
+    if touched is not None and len(item.findings) == len(claims):
         for i, (claim, stored) in enumerate(zip(claims, item.findings, strict=True)):
             if stored is None or claim.kind in HINT_KINDS:
                 continue
-            if not claim_touched(claim.kind, claim.subject, claim.value, stored.evidence, changes):
+            if not touched(claim.kind, claim.subject, claim.value, stored.evidence):
                 kept[i] = stored.finding(claim)
     to_verify = [c for i, c in enumerate(claims) if i not in kept]
     fresh = iter(verify_claims(to_verify, code, verifiers, memo))  # one per claim but hints
@@ -358,6 +401,7 @@ class RepoSet:
         self._touched: dict[tuple[str, str, tuple[str, ...]], set[str]] = {}
         self._memos: dict[tuple[str, ...], FindingMemo] = {}
         self._since: dict[tuple[str, tuple[str, ...]], list[RepoChange] | None] = {}
+        self._claim_touch: dict[tuple[str, tuple[str, ...]], ClaimTouch | None] = {}
         self.index_seconds = 0.0
 
     def fingerprint(self, names: Sequence[str]) -> str:
@@ -418,6 +462,17 @@ class RepoSet:
                     found = [c for c in changes if c is not None]
             self._since[key] = found
         return self._since[key]
+
+    def claim_touch(self, old_fp: str, names: tuple[str, ...]) -> ClaimTouch | None:
+        """Whether what changed in `names` since `old_fp` can touch a claim (None:
+        unknown): one per process and fingerprint, so its answers are reused."""
+        from stale.incremental import ClaimTouch
+
+        key = (old_fp, names)
+        if key not in self._claim_touch:
+            changes = self.changes_since(old_fp, names)
+            self._claim_touch[key] = ClaimTouch(changes) if changes is not None else None
+        return self._claim_touch[key]
 
     def _touch_points(self, store: Store, source: str) -> dict[str, str]:
         """Every page's touch points (PageTouch JSON) for a source, read once per
@@ -605,6 +660,7 @@ def _run_scan(
             accepted=accepted,
             now=datetime.now(UTC),
             limits=cfg.limits,
+            store_path=store.path,
         ),
         resolve_workers(cfg.scan.workers),
         result.timings,
@@ -705,10 +761,13 @@ def _run_scan(
                     on_page(page, None)
                 return
             if names:
-                if recheck_read(page, names, code_fp):
-                    return
-                for (done, fp), rows in checker.add(page, names, (page, code_fp)):
-                    record(done, rows, fp)
+                # a page with a usable stored check keeps what still holds of it
+                item: Page | FromStore = (
+                    FromStore(src.name, page.page_id, stored_fp(page.page_id), page)
+                    if stored_usable(page.page_id)
+                    else page
+                )
+                check(item, names, (page, code_fp))
                 return
             declared = page.prop("repos") or page.prop("repo") or ""
             why = (
@@ -723,57 +782,46 @@ def _run_scan(
             fp = known[page_id][1]
             return aliases.get(fp, fp)
 
-        def stored_claims_ok(page_id: str, content_hash: str | None) -> bool:
-            """Whether a page's stored claims still say what the page says: its text
-            did not change (`content_hash`: the page as read now; None: the crawl
-            says unchanged) and its verdict is neither aged out nor from other
-            settings; only the code moved under it."""
+        def stored_usable(page_id: str) -> bool:
+            """Whether a page's stored check may be built on: its verdict is neither
+            aged out nor from other settings (and no --full)."""
             stored = known.get(page_id)
-            if full or stored is None or stored[2] != settings_fp:
-                return False
-            return content_hash is None or (bool(content_hash) and content_hash == stored[0])
+            return not full and stored is not None and stored[2] == settings_fp
 
-        def stored_claims(page_id: str, content_hash: str | None) -> StoredCheck | None:
-            if not stored_claims_ok(page_id, content_hash):
-                return None
-            return store.stored_check(src.name, page_id)
+        def check(item: Page | FromStore, names: tuple[str, ...], tag: tuple[Page, str]) -> None:
+            take(checker.add(item, names, tag))
 
-        def recheck(item: Recheck, names: tuple[str, ...], code_fp: str) -> None:
-            for (done, fp), rows in checker.add(item, names, (item.page, code_fp)):
-                record(done, rows, fp)
+        def take(done: list[tuple[tuple[Page, str], PageRows | None]]) -> None:
+            for (page, code_fp), rows in done:
+                if rows is not None:
+                    record(page, rows, code_fp)
+                else:  # the store holds no check for this unread page: read it
+                    result.seen -= 1
+                    fetch(page.page_id)
 
-        def recheck_unread(found: StoredCheck, names: tuple[str, ...], code_fp: str) -> None:
-            """Check a page the crawl did not return from its stored claims."""
-            page_id = found.page.page_id
+        def fetch(page_id: str) -> None:
+            """Read a page the crawl did not return, and check it."""
+            try:
+                fetched = connector.page(page_id)
+            except PageNotFound:
+                store.forget_page(src.name, page_id)
+                result.forgotten += 1
+                return
+            process(fetched)
+
+        def check_unread(page_id: str, names: tuple[str, ...], code_fp: str) -> None:
+            """Check a page the crawl did not return (unchanged in the wiki) because
+            the code moved under it: from its stored claims, read by the worker."""
             result.seen += 1
-            seen_ids.add(page_id)
             if semantic is not None:
-                semantic.rechecked(found.page.key)
-            since = stored_fp(page_id)
-            item = Recheck(
-                found.page, found.claims, found.hazards, found.findings, since, unread=True
-            )
-            recheck(item, names, code_fp)
-
-        def recheck_read(page: Page, names: tuple[str, ...], code_fp: str) -> bool:
-            """Check a page read with the same text as before (a git checkout moves
-            every mtime) from its stored claims instead of extracting them again."""
-            found = stored_claims(page.page_id, page.content_hash)
-            if found is None:
-                return False
-            # the title and properties decide whether the page tells history
-            # (stale.extract.context.page_is_historical), which every claim carries
-            if (found.page.title, found.page.properties) != (page.title, page.properties):
-                return False
-            # hazards: found in the body again
-            item = Recheck(page, found.claims, (), found.findings, stored_fp(page.page_id))
-            recheck(item, names, code_fp)
-            return True
+                semantic.rechecked((src.name, page_id))
+            stub = Page(src.name, page_id, url="", title="", body="", content_type="")
+            check(FromStore(src.name, page_id, stored_fp(page_id)), names, (stub, code_fp))
 
         def flush() -> None:
             """Record every page still being checked."""
-            for (done, fp), rows in checker.finish():
-                record(done, rows, fp)
+            while done := checker.finish():  # a page read here is checked too
+                take(done)
             nonlocal lost_any
             lost_any = lost_any or bool(checker.lost)
             for (page, _), why in checker.lost:
@@ -825,27 +873,6 @@ def _run_scan(
                 # fetch one only when the code moved under it or its verdict aged.
                 unseen = sorted(stored - seen_ids)
                 props = store.all_page_properties(src.name) if unseen else {}
-                pending: list[tuple[str, tuple[str, ...], str]] = []
-
-                def check_pending() -> None:
-                    """Check the pending pages again from the store (read in a few
-                    queries), or read from the wiki those that cannot be."""
-                    ids = [p for p, names, _ in pending if names and stored_claims_ok(p, None)]
-                    found = store.stored_checks(src.name, ids)
-                    for page_id, names, code_fp in pending:
-                        item = found.get(page_id)
-                        if item is not None:
-                            recheck_unread(item, names, code_fp)
-                            continue
-                        try:
-                            fetched = connector.page(page_id)
-                        except PageNotFound:
-                            store.forget_page(src.name, page_id)
-                            result.forgotten += 1
-                            continue
-                        process(fetched)
-                    pending.clear()
-
                 # without a repo_map, a page without properties checks against the
                 # source's repos: worked out once, not per page
                 plain = None if src.repo_map else repos_for("", (), src, repo_set.names)
@@ -859,11 +886,10 @@ def _run_scan(
                     if up_to_date(page_id, "", names, code_fp):
                         result.seen += 1
                         carry((src.name, page_id))
-                        continue
-                    pending.append((page_id, names, code_fp))
-                    if len(pending) >= STORED_CHECKS_PER_READ:
-                        check_pending()
-                check_pending()
+                    elif names and stored_usable(page_id):
+                        check_unread(page_id, names, code_fp)
+                    else:
+                        fetch(page_id)
                 flush()
             crawl_complete = True
         except ConnectorError as e:

@@ -343,18 +343,27 @@ def page_rows(
         updates = []
         for cl, old in zip(claims, previous, strict=True):
             f = findings.get(cl.key)
-            new = (
-                (str(f.outcome), f.message, f.suggestion, _evidence_to_json(f.evidence), f.accepted)
-                if f
-                else _NO_FINDING
+            if f is None:
+                if old is not None:
+                    updates.append((*_NO_FINDING, source, page_id, cl.key))
+                continue
+            outcome = str(f.outcome)
+            if (
+                old is not None
+                and (outcome, f.message, f.suggestion, f.accepted)
+                == (old.outcome, old.message, old.suggestion, old.accepted)
+                # a kept finding's evidence is the very tuple its JSON decodes to
+                # (cached): no need to encode it again to see it is unchanged
+                and (
+                    f.evidence is _evidence_from_json(old.evidence)
+                    or _evidence_to_json(f.evidence) == old.evidence
+                )
+            ):
+                continue
+            evidence = _evidence_to_json(f.evidence)
+            updates.append(
+                (outcome, f.message, f.suggestion, evidence, f.accepted, source, page_id, cl.key)
             )
-            before = (
-                (old.outcome, old.message, old.suggestion, old.evidence, old.accepted)
-                if old
-                else _NO_FINDING
-            )
-            if new != before:
-                updates.append((*new, source, page_id, cl.key))
         return PageRows(source, page_id, str(verdict.status), None, tuple(updates), verdict_row)
     page_row = (
         source,
@@ -508,7 +517,8 @@ class Store:
                 raise StoreError(f"{path}: cannot create the store folder ({e.strerror})") from None
         try:
             if readonly:
-                conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+                # a URI, so that a path with `?` or `#` in it still names the file
+                conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
             else:
                 conn = sqlite3.connect(path, timeout=30)
             conn.execute("PRAGMA foreign_keys = ON")

@@ -96,10 +96,10 @@ def test_a_dead_worker_costs_its_pages_not_the_scan(
     parent = os.getpid()
     real = parallel.check_one
 
-    def crashing(ctx, page, names, timings):  # type: ignore[no-untyped-def]
+    def crashing(ctx, page, names, timings, stored=None):  # type: ignore[no-untyped-def]
         if page.page_id == victim and os.getpid() != parent:
             os.kill(os.getpid(), signal.SIGKILL)  # as a segfault in a C parser would
-        return real(ctx, page, names, timings)
+        return real(ctx, page, names, timings, stored)
 
     monkeypatch.setattr(parallel, "check_one", crashing)  # inherited by the forked workers
     again = _scan(corpus, "dead.db", workers=2, full=True)
@@ -162,3 +162,35 @@ def test_killed_scan_leaves_no_workers_and_no_lock(corpus: Path, tmp_path: Path)
     assert alive == [], "workers outlived the killed scan"
     rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     assert rerun.returncode in (0, 1), rerun.stderr  # not "store locked" (exit 3)
+
+
+def test_workers_read_stored_checks_and_give_what_one_process_gives(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """A re-scan after the code moved and some pages were edited: the workers read
+    the pages' stored checks themselves (the unread pages' claims, the edited pages'
+    findings). The store ends as a fresh scan in one process leaves it."""
+    import shutil
+
+    from bench.scale import git
+
+    root = tmp_path / "c"
+    shutil.copytree(corpus / "repo", root / "repo")
+    shutil.copytree(corpus / "wiki", root / "wiki")
+    _scan(root, "two.db", workers=2)
+    for p in sorted((root / "repo").rglob("*.yaml"))[:10]:
+        p.write_text(p.read_text().replace("pool_size: ", "pool_size: 7"))
+    git(root / "repo", "commit", "-q", "-am", "tune")
+    for p in sorted((root / "wiki").rglob("*.md"))[::3]:
+        p.write_text(p.read_text() + "\nSee also `svc000/elsewhere.yaml`.\n")
+    again = _scan(root, "two.db", workers=2)
+    assert again.workers == 2 and not again.errors
+    assert PAGES // 3 < again.rechecked < PAGES  # the edited pages and those the change touched
+    fresh = _scan(root, "one.db", workers=1, full=True)
+    assert fresh.rechecked == PAGES
+    assert _verdicts(root / "two.db") == _verdicts(root / "one.db")
+    with Store.open(root / "two.db") as a, Store.open(root / "one.db") as b:
+        (source,) = {v.source for v in b.verdicts()}
+        for page_id in sorted(_verdicts(root / "one.db"))[::7]:
+            assert a.claims(source, page_id) == b.claims(source, page_id)
+            assert a.claims(source, page_id)

@@ -296,6 +296,11 @@ def test_pages_only_the_code_moved_under_are_rechecked_from_their_stored_claims(
     assert unread and {c.kind for c in unread} <= {"config", "path", "symbol"}
     assert len({c.page_id for c in unread}) == again.rechecked - len(edited)
     assert len(unread) < 3 * (again.rechecked - len(edited))
+    # an edited page keeps the findings of the claims it still makes that the change
+    # cannot touch: the edit added none, so only touched ones are verified again
+    on_edited = [c for c in verified if c.page_id in edited_ids]
+    assert {c.kind for c in on_edited} <= {"config", "path", "symbol"}
+    assert len(on_edited) < len([c for p in edited for c in _page_claims(root, p)]) / 2
     assert again.counts.get("stale", 0) > first.counts.get("stale", 0)
 
     # the same verdicts, claims and evidence as checking every page from scratch
@@ -410,3 +415,73 @@ def test_carried_verdicts_follow_the_code_through_aliases(corpus: Path, tmp_path
     fifth = _scan(root)
     assert fifth.rechecked == second.rechecked
     same_as_fresh("d")
+
+
+def _page_claims(root: Path, path: Path) -> list[Claim]:
+    page = MarkdownFolderConnector("wiki", root / "wiki").page(
+        path.relative_to(root / "wiki").as_posix()
+    )
+    return [c for c in extract_claims(page) if c.kind not in HINT_KINDS]
+
+
+def test_an_edited_page_verifies_only_the_claims_the_edit_added(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The code did not move: a page's edit costs the verification of what it says
+    new. `--full` verifies everything again, and the rows match a fresh scan."""
+    import stale.scan
+
+    root = _copy(corpus, tmp_path)
+    _scan(root)
+    page = sorted((root / "wiki").rglob("*.md"))[4]
+    before = _page_claims(root, page)
+    page.write_text(
+        page.read_text()
+        + "\nSet `BILLING_LEDGER_TOKEN` before you run `./svc000/nowhere.sh --dry-run`.\n"
+    )
+    added = {c.key for c in _page_claims(root, page)} - {c.key for c in before}
+    assert added  # an env var, a path, a flag
+
+    verified: list[Claim] = []
+    real_verify = stale.scan.verify_claims
+
+    def counting_verify(claims, *a, **kw):  # type: ignore[no-untyped-def]
+        verified.extend(c for c in claims if c.kind not in HINT_KINDS)
+        return real_verify(claims, *a, **kw)
+
+    monkeypatch.setattr(stale.scan, "verify_claims", counting_verify)
+    again = _scan(root)
+    assert again.rechecked == 1
+    assert {c.key for c in verified} == added
+
+    verified.clear()
+    full = _scan(root, full=True)
+    assert full.rechecked == 60
+    assert {c.key for c in verified} >= {c.key for c in before} | added
+    monkeypatch.undo()
+
+    # what an edit kept is what checking the page from scratch finds
+    page.write_text(page.read_text() + "\nEdited once more.\n")
+    _scan(root)
+    _scan(root, "fresh.db", full=True)
+    assert _rows(root / "s.db") == _rows(root / "fresh.db")
+
+
+def test_findings_of_a_verifier_that_is_not_memoizable_are_not_carried_over_an_edit() -> None:
+    """A plugin that did not declare `memoizable` may look at the page: its findings
+    are never reused for a page whose text changed."""
+    from stale.model import Page
+    from stale.scan import carried_findings
+    from stale.store import StoredCheck, StoredFinding
+
+    page = Page("w", "a.md", url="", title="", body="", content_type="markdown")
+    old = (_env("a.md", 3), _env("a.md", 5, value="x"))
+    found = (StoredFinding("unverifiable", "seen", None, "[]"), None)
+    stored = StoredCheck(page, old, found, ())
+    now = [_env("a.md", 9), _env("a.md", 10, value="x"), _env("a.md", 11, value="y")]
+    pure = _Counting(memoizable=True)
+    # the same identity on another line keeps its finding; one without a finding or
+    # a new one has none
+    assert carried_findings(now, stored, {ClaimKind.ENV: pure}) == (found[0], None, None)
+    plain = _Counting(memoizable=False)
+    assert carried_findings(now, stored, {ClaimKind.ENV: plain}) == (None, None, None)
