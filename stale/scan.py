@@ -398,7 +398,7 @@ class RepoSet:
         self._views: dict[tuple[str, ...], Codebase] = {}
         self._changes: dict[tuple[str, str], RepoChange | None] = {}
         self._touch: dict[str, dict[str, str]] = {}
-        self._touched: dict[tuple[str, str, tuple[str, ...]], set[str]] = {}
+        self._touched: dict[tuple[str, str, tuple[str, ...]], set[str] | None] = {}
         self._memos: dict[tuple[str, ...], FindingMemo] = {}
         self._since: dict[tuple[str, tuple[str, ...]], list[RepoChange] | None] = {}
         self._claim_touch: dict[tuple[str, tuple[str, ...]], ClaimTouch | None] = {}
@@ -425,17 +425,20 @@ class RepoSet:
         self, store: Store, source: str, page_id: str, old_fp: str, names: tuple[str, ...]
     ) -> bool:
         """True when the repos moved but nothing this page claims can read differently."""
-        changes = self.changes_since(old_fp, names)
-        if changes is None:
-            return False
         key = (source, old_fp, names)
-        touched = self._touched.get(key)
-        if touched is None:  # every page of the source at once: one pass in C calls
+        if key in self._touched:  # asked of every page: one dict lookup
+            touched = self._touched[key]
+        else:  # every page of the source at once: one pass in C calls
             from stale.incremental import touched_pages
 
-            touched = self._touched[key] = touched_pages(self._touch_points(store, source), changes)
+            changes = self.changes_since(old_fp, names)
+            touched = self._touched[key] = (
+                None
+                if changes is None
+                else touched_pages(self._touch_points(store, source), changes)
+            )
         # a page without touch points has no claims: nothing in the code can change it
-        return page_id not in touched
+        return touched is not None and page_id not in touched
 
     def prepare_changes(self, fingerprints: Iterable[str]) -> None:
         """Work out `changes_since` for stored code fingerprints of configured repos."""
