@@ -278,6 +278,13 @@ class PageChecker:
             self._submit()
         return self._collect(block=len(self._inflight) > 4 * self.workers)
 
+    def hungry(self) -> bool:
+        """Whether more pages would keep the workers busy (no pool yet: pages are
+        needed to start one; in one process: never, pages are checked as added)."""
+        if self.workers <= 1:
+            return False
+        return self._pool is None or len(self._inflight) < 2 * self.workers
+
     def finish(self) -> list[tuple[Any, PageRows | None]]:
         """Every result not returned yet."""
         if self._pool is None:

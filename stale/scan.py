@@ -718,6 +718,13 @@ def _run_scan(
             else None
         )
         seen_ids: set[str] = set()
+        # Pages the crawl will likely not return (unchanged in the wiki) but the
+        # code moved under: sent to the workers while the crawl is still reading,
+        # so that checking them overlaps with it (see `feed`).
+        early: list[tuple[str, tuple[str, ...], str]] = []
+        early_sent: set[str] = set()
+        early_status: dict[str, str] = {}  # early page -> the status recorded for it
+        gone: set[str] = set()  # forgotten this run: a result that comes back is dropped
 
         def carry(key: tuple[str, str]) -> None:
             result.carried += 1
@@ -752,7 +759,8 @@ def _run_scan(
             return False
 
         def process(page: Page) -> None:
-            result.seen += 1
+            if page.page_id not in early_sent:  # counted when it was sent
+                result.seen += 1
             seen_ids.add(page.page_id)
             if semantic is not None:
                 semantic.see(page)
@@ -821,6 +829,27 @@ def _run_scan(
             stub = Page(src.name, page_id, url="", title="", body="", content_type="")
             check(FromStore(src.name, page_id, stored_fp(page_id)), names, (stub, code_fp))
 
+        def moved_under(page_id: str, names: tuple[str, ...], code_fp: str) -> bool:
+            """The page's stored verdict is usable but the code moved under its
+            claims: it is checked again from its stored claims if the wiki did not
+            change it (`up_to_date` without its bookkeeping)."""
+            if not (names and stored_usable(page_id)):
+                return False
+            old_fp = stored_fp(page_id)
+            return old_fp != code_fp and not repo_set.unaffected(
+                store, src.name, page_id, old_fp, names
+            )
+
+        def feed() -> None:
+            """Send early pages while the workers have little queued. A page the
+            crawl returns after all (its text changed too) is checked again from
+            what was read, and that result replaces the early one (`record`)."""
+            while early and checker.hungry():
+                page_id, names, code_fp = early.pop()
+                if page_id not in seen_ids:
+                    early_sent.add(page_id)
+                    check_unread(page_id, names, code_fp)
+
         def flush() -> None:
             """Record every page still being checked."""
             while done := checker.finish():  # a page read here is checked too
@@ -835,9 +864,25 @@ def _run_scan(
                 )
             checker.lost.clear()
 
+        def uncount_early(page_id: str) -> None:
+            """Take back what recording an early page's result counted."""
+            replaced = early_status.pop(page_id, None)
+            if replaced is None:
+                return
+            result.rechecked -= 1
+            result.counts[replaced] -= 1
+            for keys in (result.newly_stale, result.newly_current):
+                if (src.name, page_id) in keys:
+                    keys.remove((src.name, page_id))
+
         def record(page: Page, rows: PageRows, code_fp: str) -> None:
-            result.rechecked += 1
+            if page.page_id in gone:
+                return
             status = rows.status
+            if page.page_id in early_sent:
+                uncount_early(page.page_id)  # checked early, then read: this one counts
+                early_status[page.page_id] = status
+            result.rechecked += 1
             result.counts[status] = result.counts.get(status, 0) + 1
             before = previous.get(page.key)
             if status == Status.STALE and before != "stale":
@@ -851,11 +896,30 @@ def _run_scan(
                 save(batch)
                 batch.clear()
 
+        props: dict[str, tuple[tuple[str, str], ...]] = {}
+        # without a repo_map, a page without properties checks against the
+        # source's repos: worked out once, not per page
+        plain = None if src.repo_map else repos_for("", (), src, repo_set.names)
+
+        def names_of(page_id: str) -> tuple[str, ...]:
+            page_props = props.get(page_id)
+            if plain is not None and not page_props:
+                return plain
+            return repos_for(page_id, page_props or (), src, repo_set.names)
+
         crawl_complete = False
         try:
+            if since is not None and known:
+                props = store.all_page_properties(src.name)
+                for page_id in sorted(known, reverse=True):  # popped in page order
+                    names = names_of(page_id)
+                    code_fp = repo_set.fingerprint(names)
+                    if moved_under(page_id, names, code_fp):
+                        early.append((page_id, names, code_fp))
+                feed()
             for page in connector.pages(since=since) if since else connector.pages():
                 process(page)
-            flush()
+                feed()
             if since is not None:
                 stored = store.verdict_page_ids(src.name)
                 listed = getattr(connector, "listed_ids", None)
@@ -866,6 +930,10 @@ def _run_scan(
                     for page_id in sorted(stored - listed - seen_ids):
                         store.forget_page(src.name, page_id)
                         result.forgotten += 1
+                        gone.add(page_id)
+                        if page_id in early_sent:  # sent early, gone from the wiki
+                            result.seen -= 1
+                            uncount_early(page_id)
                     stored &= listed
                     for page_id in sorted(listed - stored - seen_ids):
                         try:
@@ -874,17 +942,11 @@ def _run_scan(
                             continue
                 # Pages the partial crawl did not return are unchanged in the wiki;
                 # fetch one only when the code moved under it or its verdict aged.
-                unseen = sorted(stored - seen_ids)
-                props = store.all_page_properties(src.name) if unseen else {}
-                # without a repo_map, a page without properties checks against the
-                # source's repos: worked out once, not per page
-                plain = None if src.repo_map else repos_for("", (), src, repo_set.names)
+                unseen = sorted(stored - seen_ids - early_sent)
+                if unseen and not props:
+                    props = store.all_page_properties(src.name)
                 for page_id in unseen:
-                    page_props = props.get(page_id)
-                    if plain is not None and not page_props:
-                        names = plain
-                    else:
-                        names = repos_for(page_id, page_props or (), src, repo_set.names)
+                    names = names_of(page_id)
                     code_fp = repo_set.fingerprint(names)
                     if up_to_date(page_id, "", names, code_fp):
                         result.seen += 1
@@ -893,7 +955,7 @@ def _run_scan(
                         check_unread(page_id, names, code_fp)
                     else:
                         fetch(page_id)
-                flush()
+            flush()
             crawl_complete = True
         except ConnectorError as e:
             result.errors.append(f"source {src.name}: {e}")

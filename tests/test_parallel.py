@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.scale import make_repo, make_wiki
+from connectors.markdown import CHANGE_SLACK_S
 from stale import parallel
 from stale.config import parse_config
 from stale.parallel import MIN_POOL_PAGES, can_fork, resolve_workers
@@ -167,10 +168,13 @@ def test_killed_scan_leaves_no_workers_and_no_lock(corpus: Path, tmp_path: Path)
 def test_workers_read_stored_checks_and_give_what_one_process_gives(
     corpus: Path, tmp_path: Path
 ) -> None:
-    """A re-scan after the code moved and some pages were edited: the workers read
-    the pages' stored checks themselves (the unread pages' claims, the edited pages'
-    findings). The store ends as a fresh scan in one process leaves it."""
+    """A re-scan after the code moved and some pages were edited, one deleted: the
+    pages the code moved under are sent to the workers while the crawl still
+    reads (some of them the crawl then returns edited, one is gone), and the
+    workers read the pages' stored checks themselves. Each page counts once, and
+    the store ends as a fresh scan in one process leaves it."""
     import shutil
+    import sqlite3
 
     from bench.scale import git
 
@@ -178,16 +182,35 @@ def test_workers_read_stored_checks_and_give_what_one_process_gives(
     shutil.copytree(corpus / "repo", root / "repo")
     shutil.copytree(corpus / "wiki", root / "wiki")
     _scan(root, "two.db", workers=2)
-    for p in sorted((root / "repo").rglob("*.yaml"))[:10]:
+    time.sleep(CHANGE_SLACK_S + 0.5)  # so that the crawl returns only what changes now
+    tuned = [
+        p.relative_to(root / "repo").as_posix()
+        for p in sorted((root / "repo").rglob("*.yaml"))[:10]
+    ]
+    for path in tuned:
+        p = root / "repo" / path
         p.write_text(p.read_text().replace("pool_size: ", "pool_size: 7"))
     git(root / "repo", "commit", "-q", "-am", "tune")
-    for p in sorted((root / "wiki").rglob("*.md"))[::3]:
+    pages = sorted((root / "wiki").rglob("*.md"))
+    citing = [p for p in pages if any(t in p.read_text() for t in tuned)]
+    edited = pages[::3]
+    assert set(citing) & set(edited) and set(citing) - set(edited)
+    for p in edited:
         p.write_text(p.read_text() + "\nSee also `svc000/elsewhere.yaml`.\n")
+    deleted = sorted(set(citing) - set(edited))[0]
+    deleted.unlink()
     again = _scan(root, "two.db", workers=2)
     assert again.workers == 2 and not again.errors
-    assert PAGES // 3 < again.rechecked < PAGES  # the edited pages and those the change touched
+    assert again.forgotten == 1
+    assert again.carried == PAGES - 1 - again.rechecked > 0
+    # each page once: as many re-checked as verdicts written by this run
+    con = sqlite3.connect(root / "two.db")
+    written = con.execute("SELECT count(*) FROM verdicts WHERE run_id = ?", (again.run_id,))
+    assert again.rechecked == written.fetchone()[0] > len(edited)
+    assert again.seen == sum(again.counts.values()) == PAGES - 1
+    con.close()
     fresh = _scan(root, "one.db", workers=1, full=True)
-    assert fresh.rechecked == PAGES
+    assert fresh.rechecked == PAGES - 1
     assert _verdicts(root / "two.db") == _verdicts(root / "one.db")
     with Store.open(root / "two.db") as a, Store.open(root / "one.db") as b:
         (source,) = {v.source for v in b.verdicts()}
