@@ -242,6 +242,14 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "page id lookup",
+        # `stale check <id>` finds a page by id in any source: without this, a scan
+        # of every page row (25 ms at 100k pages, a tenth of the command)
+        """
+        CREATE INDEX pages_page_id ON pages(page_id);
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

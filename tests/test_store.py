@@ -107,6 +107,15 @@ def test_verdict_round_trip_keeps_evidence_and_claims(tmp_path: Path) -> None:
         ]
         assert s.verdict_fingerprints("wiki") == {"a.md": ("h-x", "fp", "st")}
         assert s.find_pages("file:///a.md") == [("wiki", "a.md")]
+        assert s.find_pages("a.md") == [("wiki", "a.md")]
+        # by id or by URL, through an index either way: never a scan of every page
+        plan = s.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT source, page_id FROM pages WHERE page_id = ? OR url = ?",
+            ("a.md", "a.md"),
+        ).fetchall()
+        details = " ".join(str(row[-1]) for row in plan)
+        assert "pages_page_id" in details and "pages_url" in details, details
+        assert "SCAN pages" not in details.replace("SCAN pages USING", ""), details
 
 
 def test_resave_replaces_old_claims_and_forget_unseen(tmp_path: Path) -> None:
