@@ -45,12 +45,10 @@ def parse_markdown(body: str) -> list[Segment]:
             line = (tok.map[0] + 1) if tok.map else 1
             if inline is not None and inline.type == "inline":
                 level = int(tok.tag[1:]) if tok.tag[1:].isdigit() else 1
-                sents = _inline_sentences(inline, line, split=False)
+                sents = _inline_sentences(inline, line, split=False, is_heading=True)
                 text = " ".join(s.text for s in sents)
                 out.append(Heading(level=level, text=text, line=line))
-                out.extend(
-                    Sentence(s.text, s.line, s.codes, s.links, is_heading=True) for s in sents
-                )
+                out.extend(sents)
             i += 3
             continue
         if tok.type == "table_open":
@@ -124,18 +122,6 @@ def _table_row(tokens: list[Token], i: int) -> tuple[int, Sentence | None]:
     return j, Sentence(text, line, tuple(codes), tuple(links), tuple(cells))
 
 
-class _Buf:
-    def __init__(self, line: int) -> None:
-        self.text = ""
-        self.line = line
-        self.breaks: list[tuple[int, int]] = [(0, line)]  # (offset, line)
-        self.codes: list[InlineCode] = []
-        self.links: list[tuple[int, Link]] = []
-
-    def line_at(self, offset: int) -> int:
-        return line_at(self.breaks, offset)
-
-
 def line_at(breaks: list[tuple[int, int]], offset: int) -> int:
     """The line of `offset`, from (offset, line) breaks in offset order."""
     if len(breaks) == 1:  # most paragraphs are one line
@@ -154,10 +140,14 @@ def in_range(items: list[tuple[int, T]], s: int, e: int) -> list[T]:
     return [it for _, it in items[lo:hi]]
 
 
-def _inline_sentences(tok: Token, line: int, split: bool) -> list[Sentence]:
-    buf = _Buf(line)
+def _inline_sentences(
+    tok: Token, line: int, split: bool, is_heading: bool = False
+) -> list[Sentence]:
+    breaks: list[tuple[int, int]] = [(0, line)]  # (offset, line)
+    codes: list[InlineCode] = []
+    links: list[tuple[int, Link]] = []
     link_stack: list[tuple[int, str]] = []
-    text = ""  # a local: CPython appends in place (buf.text += would copy: quadratic)
+    text = ""  # a local: CPython appends in place (an attribute += would copy: quadratic)
     for child in tok.children or ():
         ct = child.type
         if ct == "text":
@@ -165,38 +155,38 @@ def _inline_sentences(tok: Token, line: int, split: bool) -> list[Sentence]:
         elif ct == "code_inline":
             start = len(text)
             text += "`" + child.content + "`"
-            buf.codes.append(InlineCode(child.content, buf.line, start, len(text)))
+            codes.append(InlineCode(child.content, line, start, len(text)))
         elif ct in ("softbreak", "hardbreak"):
             text += " "
-            buf.line += 1
-            buf.breaks.append((len(text), buf.line))
+            line += 1
+            breaks.append((len(text), line))
         elif ct == "link_open":
             href = child.attrGet("href")
             link_stack.append((len(text), str(href) if href is not None else ""))
         elif ct == "link_close" and link_stack:
             start, href = link_stack.pop()
-            buf.links.append((start, Link(href=href, text=text[start:], line=buf.line_at(start))))
+            links.append((start, Link(href=href, text=text[start:], line=line_at(breaks, start))))
         elif ct == "image":
             text += child.content
-    buf.text = text
-    if not buf.text.strip():
+    if not text.strip():
         return []
-    bounds = _sentence_bounds(buf.text, buf.codes) if split else [(0, len(buf.text))]
-    code_at = [(c.start, c) for c in buf.codes]
-    link_at = sorted(buf.links, key=lambda x: x[0])
+    bounds = _sentence_bounds(text, codes) if split else [(0, len(text))]
+    code_at = [(c.start, c) for c in codes]
+    link_at = sorted(links, key=lambda x: x[0])
     out: list[Sentence] = []
     for s, e in bounds:
-        raw = buf.text[s:e]
-        lead = len(raw) - len(raw.lstrip())
-        s2 = s + lead
-        text = raw.strip()
-        if not text:
+        raw = text[s:e]
+        stripped = raw.strip()
+        if not stripped:
             continue
-        codes = tuple(
-            InlineCode(c.text, c.line, c.start - s2, c.end - s2) for c in in_range(code_at, s, e)
-        )
-        links = tuple(in_range(link_at, s, e))
-        out.append(Sentence(text, buf.line_at(s2), codes, links))
+        s2 = s + len(raw) - len(raw.lstrip())
+        in_sentence = in_range(code_at, s, e)
+        if s2 == 0:  # offsets already sentence-relative (the usual one-sentence paragraph)
+            sc = tuple(in_sentence)
+        else:
+            sc = tuple(InlineCode(c.text, c.line, c.start - s2, c.end - s2) for c in in_sentence)
+        sl = tuple(in_range(link_at, s, e))
+        out.append(Sentence(stripped, line_at(breaks, s2), sc, sl, is_heading=is_heading))
     return out
 
 

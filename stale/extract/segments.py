@@ -8,6 +8,14 @@ A front end only has to produce, in document order:
 * :class:`CodeBlock` for fenced or indented code with its info string.
 
 Line numbers are 1-based lines of the page body.
+
+The types made by the thousand per page (:class:`InlineCode`, :class:`Sentence`,
+:class:`Draft`) write their own ``__init__``: the one a frozen dataclass generates
+sets every field through ``object.__setattr__``, which costs about twice as much
+as filling the instance ``__dict__`` directly. They are still frozen dataclasses
+(equality, hash, repr and the read-only fields come from the fields as declared);
+tests/test_extract_fastpaths.py checks that each hand-written ``__init__`` takes
+the declared fields, in order, with their defaults.
 """
 
 from __future__ import annotations
@@ -27,6 +35,16 @@ class InlineCode:
     start: int = 0
     end: int = 0
     cell: int | None = None  # table column index when in a table row
+
+    def __init__(
+        self, text: str, line: int, start: int = 0, end: int = 0, cell: int | None = None
+    ) -> None:
+        d = self.__dict__
+        d["text"] = text
+        d["line"] = line
+        d["start"] = start
+        d["end"] = end
+        d["cell"] = cell
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,25 @@ class Sentence:
     cells: tuple[str, ...] = ()
     header: tuple[str, ...] = ()
     is_heading: bool = False
+
+    def __init__(
+        self,
+        text: str,
+        line: int,
+        codes: tuple[InlineCode, ...] = (),
+        links: tuple[Link, ...] = (),
+        cells: tuple[str, ...] = (),
+        header: tuple[str, ...] = (),
+        is_heading: bool = False,
+    ) -> None:
+        d = self.__dict__
+        d["text"] = text
+        d["line"] = line
+        d["codes"] = codes
+        d["links"] = links
+        d["cells"] = cells
+        d["header"] = header
+        d["is_heading"] = is_heading
 
 
 @dataclass(frozen=True)
@@ -89,3 +126,22 @@ class Draft:
     line: int = 1
     column: int = 1
     text: str = ""
+
+    def __init__(
+        self,
+        kind: ClaimKind,
+        subject: str,
+        value: str | None = None,
+        context: str | None = None,
+        line: int = 1,
+        column: int = 1,
+        text: str = "",
+    ) -> None:
+        d = self.__dict__
+        d["kind"] = kind
+        d["subject"] = subject
+        d["value"] = value
+        d["context"] = context
+        d["line"] = line
+        d["column"] = column
+        d["text"] = text
