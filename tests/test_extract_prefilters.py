@@ -76,6 +76,7 @@ _CONTEXT = ("", " ", "the ", "see ", ". ", "x", "(", "`", "\x00" + "0" + "\x01 "
 
 PAIRS: list[tuple[str, tuple[str, ...], re.Pattern[str]]] = [
     ("sentence cues", context.SENTENCE_CUE_STEMS, context._SENTENCE_RE),
+    ("block lead cues", context.BLOCK_LEAD_STEMS, context._BLOCK_LEAD_RE),
     ("config words", classify._CONFIG_WORD_STEMS, classify._CONFIG_WORDS_RE),
     ("default word", classify._DEFAULT_STEMS, classify._DEFAULT_WORD_RE),
     ("set to", classify._SET_STEMS, classify._SET_TO),

@@ -122,6 +122,10 @@ _MARKERS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
 )
 
 
+#: Every stem of _MARKERS.
+_MARKER_STEMS = tuple(stem for _, stems, _ in _MARKERS for stem in stems)
+
+
 def has_config_words(text: str) -> bool:
     """The text says config, setting, key, option, parameter, property (or values.yaml)."""
     return may_contain(text, _CONFIG_WORD_STEMS) and bool(_CONFIG_WORDS_RE.search(text))
@@ -218,12 +222,14 @@ def stated_defaults(s: Sentence) -> dict[int, str]:
     if not s.codes:
         return {}
     # each pattern needs "default", or "set"/"configured": most sentences hold neither
-    stems_in = {stems: may_contain(s.text, stems) for stems in (_DEFAULT_STEMS, _SET_STEMS)}
-    patterns = [rx for stems, rx in _DEFAULT_PATTERNS if stems_in[stems]]
-    if stems_in[_DEFAULT_STEMS] and _DEFAULT_WORD_RE.search(s.text):
-        patterns.append(_SET_TO)
-    if not patterns:
+    has_default = may_contain(s.text, _DEFAULT_STEMS)
+    has_set = may_contain(s.text, _SET_STEMS)
+    if not (has_default or has_set):
         return {}
+    stems_in = {_DEFAULT_STEMS: has_default, _SET_STEMS: has_set}
+    patterns = [rx for stems, rx in _DEFAULT_PATTERNS if stems_in[stems]]
+    if has_default and _DEFAULT_WORD_RE.search(s.text):
+        patterns.append(_SET_TO)
     parts: list[str] = []
     pos = 0
     for i, c in enumerate(s.codes):
@@ -382,10 +388,11 @@ class Classifier:
         for subject, ver, off in prose_versions(unticked):
             frag = unticked[off : off + 40].split(" ")[0]
             at(ClaimKind.VERSION, subject, ver, frag)
-        for subject, stems, rx in _MARKERS:
-            mm = rx.search(prose) if may_contain(prose, stems) else None
-            if mm:
-                at(ClaimKind.MARKER, subject, None, mm.group(0), h=False)
+        if may_contain(prose, _MARKER_STEMS):  # one test for the usual sentence with none
+            for subject, stems, rx in _MARKERS:
+                mm = rx.search(prose) if may_contain(prose, stems) else None
+                if mm:
+                    at(ClaimKind.MARKER, subject, None, mm.group(0), h=False)
         for subject, iso, off in find_dates(unticked):
             at(ClaimKind.DATE, subject, iso, unticked[off : off + 30].split(" ")[0], h=False)
         hrefs = [(lk.href, lk.line) for lk in s.links]
@@ -401,10 +408,13 @@ class Classifier:
         """The claims of a sentence's inline code spans."""
         prog_ctx, external = self._programs(s, prose)
         config_ctx = self._config_context(s)
+        # prose is the text with blanks for the spans: when the text holds no config
+        # word stem, neither does the prose
+        stems = may_contain(s.text, _CONFIG_WORD_STEMS)
         cues = _Cues(
-            config_words=has_config_words(prose),
-            config_words_text=has_config_words(s.text),
-            default_word=has_default_word(s.text),
+            stems and has_config_words(prose),  # config_words
+            stems and has_config_words(s.text),  # config_words_text
+            has_default_word(s.text),  # default_word
         )
         defaults = stated_defaults(s)
         for k, v in table_defaults(s).items():
@@ -617,7 +627,21 @@ def _blank_codes(s: Sentence) -> str:
     """The sentence text with its inline code spans (backticks too) blanked."""
     if not s.codes:
         return s.text
-    blanked = list(s.text)
+    text = s.text
+    # the usual case, spans in order inside the text: splice in runs of blanks
+    parts: list[str] = []
+    pos = 0
+    for c in s.codes:
+        if not pos <= c.start <= c.end <= len(text):
+            break
+        parts.append(text[pos : c.start])
+        parts.append(" " * (c.end - c.start))
+        pos = c.end
+    else:
+        parts.append(text[pos:])
+        return "".join(parts)
+    # anything else (overlapping, unordered or out-of-range offsets): character by character
+    blanked = list(text)
     for c in s.codes:
         for k in range(c.start, min(c.end, len(blanked))):
             blanked[k] = " "

@@ -98,6 +98,10 @@ BLOCK_LEAD_CUES: tuple[str, ...] = (
 )
 
 
+#: A word of each block lead cue, lower-case (as SENTENCE_CUE_STEMS for its cues).
+BLOCK_LEAD_STEMS: tuple[str, ...] = ("previously", "used", "old", "before")
+
+
 def _words(cues: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z0-9])(?:" + "|".join(cues) + r")(?![a-z0-9])", re.IGNORECASE)
 
@@ -129,7 +133,10 @@ def heading_is_historical(text: str) -> bool:
 
 
 def block_inherits_historical(lead_sentence: str) -> bool:
-    return bool(_BLOCK_LEAD_RE.search(lead_sentence))
+    # most lead sentences hold no cue word: skip the case-blind cue regex
+    return may_contain(lead_sentence, BLOCK_LEAD_STEMS) and bool(
+        _BLOCK_LEAD_RE.search(lead_sentence)
+    )
 
 
 class SectionTracker:
@@ -137,12 +144,12 @@ class SectionTracker:
 
     def __init__(self) -> None:
         self._stack: list[tuple[int, bool]] = []
+        #: under a historical heading; read for every sentence and block, so kept
+        #: up to date here rather than computed from the stack on each read
+        self.historical = False
 
     def enter(self, level: int, text: str) -> None:
         while self._stack and self._stack[-1][0] >= level:
             self._stack.pop()
         self._stack.append((level, heading_is_historical(text)))
-
-    @property
-    def historical(self) -> bool:
-        return any(h for _, h in self._stack)
+        self.historical = any(h for _, h in self._stack)
