@@ -12,10 +12,11 @@ and registering it in :data:`FRONT_ENDS`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from stale.extract.segments import Segment
-from stale.model import HINT_KINDS, Claim, Page, Span
+from stale.model import HINT_KINDS, Claim, ClaimKind, Page, Span
 
 __all__ = ["FRONT_ENDS", "MAX_CLAIMS", "ExtractionError", "extract_claims"]
 
@@ -42,6 +43,53 @@ def _html(body: str) -> list[Segment]:
 #: content_type -> front end (body -> neutral segments, in document order).
 FRONT_ENDS: dict[str, Callable[[str], list[Segment]]] = {"markdown": _markdown, "html": _html}
 from stale.extract import wikitext as _wikitext  # noqa: E402,F401  (registers "wikitext")
+
+
+def _claim_maker() -> Callable[
+    [str, str, ClaimKind, str, str | None, str | None, Span, bool, str], Claim
+]:
+    """Claim(...) by position, made cheaper: a frozen dataclass's __init__ sets each
+    field through object.__setattr__, several times the cost of this, which fills
+    the new instance's __dict__ with the same fields (all that __init__ leaves
+    behind; a page makes tens of claims). When Claim is not the plain frozen
+    dataclass of exactly these fields (one added, slots, a __post_init__), it is
+    Claim itself."""
+    names = tuple(f.name for f in dataclasses.fields(Claim))
+    expected = (
+        "source", "page_id", "kind", "subject", "value", "context", "span", "historical", "text"
+    )  # fmt: skip
+    if names != expected or hasattr(Claim, "__post_init__") or hasattr(Claim, "__slots__"):
+        return Claim
+    new = object.__new__
+
+    def make(
+        source: str,
+        page_id: str,
+        kind: ClaimKind,
+        subject: str,
+        value: str | None,
+        context: str | None,
+        span: Span,
+        historical: bool,
+        text: str,
+    ) -> Claim:
+        claim = new(Claim)
+        d = claim.__dict__
+        d["source"] = source
+        d["page_id"] = page_id
+        d["kind"] = kind
+        d["subject"] = subject
+        d["value"] = value
+        d["context"] = context
+        d["span"] = span
+        d["historical"] = historical
+        d["text"] = text
+        return claim
+
+    return make
+
+
+_new_claim = _claim_maker()
 
 
 def extract_claims(page: Page, *, max_claims: int = MAX_CLAIMS) -> list[Claim]:
@@ -76,20 +124,22 @@ def _extract(page: Page, max_claims: int) -> list[Claim]:
     page_hist = page_is_historical(page)
     seen: set[str] = set()
     claims: list[Claim] = []
+    source, page_id = page.source, page.page_id
+    suppressed = sup.page or sup.subjects or sup.lines
     for d, hist in found:
-        if sup.drops(d.subject, d.line):
+        if suppressed and sup.drops(d.subject, d.line):
             continue
         hint = d.kind in HINT_KINDS
-        claim = Claim(
-            source=page.source,
-            page_id=page.page_id,
-            kind=d.kind,
-            subject=d.subject,
-            value=d.value,
-            context=d.context,
-            span=Span(max(d.line, 1), max(d.column, 1)),
-            historical=False if hint else (hist or page_hist),
-            text=d.text[:200],
+        claim = _new_claim(
+            source,
+            page_id,
+            d.kind,
+            d.subject,
+            d.value,
+            d.context,
+            Span(max(d.line, 1), max(d.column, 1)),
+            False if hint else (hist or page_hist),
+            d.text[:200],
         )
         if claim.key in seen:
             continue
