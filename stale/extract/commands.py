@@ -120,14 +120,39 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9._-]*$")
 _SCRIPT_NAME_RE = re.compile(r"^[A-Za-z0-9:_./@-]+$")
 
 
-def tokenize(line: str) -> list[list[str]]:
-    """Split a command line into simple commands (on `&&`, `;`, `|`, ...)."""
+#: The shell words of a line without quotes, backslashes or "#", exactly as
+#: split_words's shlex reads them: runs of its punctuation characters, and runs of
+#: anything but those and its whitespace (space, tab, CR, LF; no other).
+_PLAIN_SHELL_WORDS_RE = re.compile(r"[;&|()<>]+|[^ \t\r\n;&|()<>]+")
+
+
+def split_words(line: str) -> list[str]:
+    """The words and operators of a shell line, as shlex splits them (POSIX rules,
+    `;&|()<>` runs as operators), or the whitespace-separated words when shlex
+    cannot (an unclosed quote, a trailing backslash).
+
+    Most lines hold nothing that shlex reads character by character (quotes,
+    escapes, comments): those are split with one regular expression, some tens
+    of times faster, to the same words (tests/test_extract_fastpaths.py checks
+    the two against each other on random lines)."""
+    if not ("'" in line or '"' in line or "\\" in line or "#" in line):
+        return _PLAIN_SHELL_WORDS_RE.findall(line)
+    return shlex_words(line)
+
+
+def shlex_words(line: str) -> list[str]:
+    """split_words by shlex alone (its reference)."""
     try:
         lex = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
         lex.whitespace_split = True
-        tokens = list(lex)
+        return list(lex)
     except ValueError:
-        tokens = line.split()
+        return line.split()
+
+
+def tokenize(line: str) -> list[list[str]]:
+    """Split a command line into simple commands (on `&&`, `;`, `|`, ...)."""
+    tokens = split_words(line)
     commands: list[list[str]] = [[]]
     for tok in tokens:
         if tok in _OPERATORS:
