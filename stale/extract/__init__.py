@@ -54,11 +54,8 @@ def _claim_maker() -> Callable[
     behind; a page makes tens of claims). When Claim is not the plain frozen
     dataclass of exactly these fields (one added, slots, a __post_init__), it is
     Claim itself."""
-    names = tuple(f.name for f in dataclasses.fields(Claim))
-    expected = (
-        "source", "page_id", "kind", "subject", "value", "context", "span", "historical", "text"
-    )  # fmt: skip
-    if names != expected or hasattr(Claim, "__post_init__") or hasattr(Claim, "__slots__"):
+    fields = ("source", "page_id", "kind", "subject", "value", "context", "span", "historical")
+    if not _plain_frozen(Claim, (*fields, "text")):
         return Claim
     new = object.__new__
 
@@ -89,7 +86,35 @@ def _claim_maker() -> Callable[
     return make
 
 
+def _span_maker() -> Callable[[int, int], Span]:
+    """Span(line, column), made cheaper as _claim_maker makes claims."""
+    if not _plain_frozen(Span, ("line", "column")):
+        return Span
+    new = object.__new__
+
+    def make(line: int, column: int) -> Span:
+        span = new(Span)
+        d = span.__dict__
+        d["line"] = line
+        d["column"] = column
+        return span
+
+    return make
+
+
+def _plain_frozen(cls: type, fields: tuple[str, ...]) -> bool:
+    """`cls` is a dataclass of exactly `fields`, held in its instances' __dict__,
+    with no __post_init__ (its generated __init__ does no more than set them;
+    tests/test_extract_fastpaths.py compares the makers with the classes)."""
+    return (
+        tuple(f.name for f in dataclasses.fields(cls)) == fields
+        and not hasattr(cls, "__post_init__")
+        and not hasattr(cls, "__slots__")
+    )
+
+
 _new_claim = _claim_maker()
+_new_span = _span_maker()
 
 
 def extract_claims(page: Page, *, max_claims: int = MAX_CLAIMS) -> list[Claim]:
@@ -137,7 +162,7 @@ def _extract(page: Page, max_claims: int) -> list[Claim]:
             d.subject,
             d.value,
             d.context,
-            Span(max(d.line, 1), max(d.column, 1)),
+            _new_span(max(d.line, 1), max(d.column, 1)),
             False if hint else (hist or page_hist),
             d.text[:200],
         )
