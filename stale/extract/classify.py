@@ -315,13 +315,13 @@ class Classifier:
 
     def run(self, segments: Iterable[Segment]) -> list[tuple[Draft, bool]]:
         for seg in segments:
-            if isinstance(seg, Heading):
-                self.sections.enter(seg.level, seg.text)
-                self.lead = None
-            elif isinstance(seg, Sentence):
+            if isinstance(seg, Sentence):
                 self._sentence(seg)
                 if not seg.is_heading:
                     self.lead = seg
+            elif isinstance(seg, Heading):
+                self.sections.enter(seg.level, seg.text)
+                self.lead = None
             elif isinstance(seg, CodeBlock):
                 self._block(seg)
                 self.lead = None

@@ -40,7 +40,11 @@ def parse_markdown(body: str) -> list[Segment]:
     header: tuple[str, ...] = ()
     while i < n:
         tok = tokens[i]
-        if tok.type == "heading_open":
+        ttype = tok.type  # most tokens are none of these (paragraph and list open/close)
+        if ttype == "inline":
+            line = (tok.map[0] + 1) if tok.map else 1
+            out.extend(_inline_sentences(tok, line, split=True))
+        elif ttype == "heading_open":
             inline = tokens[i + 1] if i + 1 < n else None
             line = (tok.map[0] + 1) if tok.map else 1
             if inline is not None and inline.type == "inline":
@@ -51,9 +55,7 @@ def parse_markdown(body: str) -> list[Segment]:
                 out.extend(sents)
             i += 3
             continue
-        if tok.type == "table_open":
-            header = ()
-        if tok.type == "tr_open":
+        elif ttype == "tr_open":
             j, row = _table_row(tokens, i)
             if row is not None:
                 if not header and _in_thead(tokens, i):
@@ -65,18 +67,17 @@ def parse_markdown(body: str) -> list[Segment]:
                     )
             i = j + 1
             continue
-        if tok.type == "inline":
-            line = (tok.map[0] + 1) if tok.map else 1
-            out.extend(_inline_sentences(tok, line, split=True))
-        elif tok.type in ("fence", "code_block"):
+        elif ttype == "fence" or ttype == "code_block":
             start = (tok.map[0] + 1) if tok.map else 1
-            first = start + 1 if tok.type == "fence" else start
+            first = start + 1 if ttype == "fence" else start
             info = tok.info.strip().split()[0].lower() if tok.info.strip() else ""
             info = info.strip("{}.")
             lines = tuple(tok.content.split("\n"))
             if lines and lines[-1] == "":
                 lines = lines[:-1]
             out.append(CodeBlock(info=info, lines=lines, first_line=first))
+        elif ttype == "table_open":
+            header = ()
         i += 1
     return out
 
