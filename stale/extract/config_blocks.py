@@ -52,6 +52,7 @@ _MAX_DEPTH = 12
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 _PROP_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*[=:]\s*(.*?)\s*$")
+_COMMENT_WORD_SEP_RE = re.compile(r"[\s,()]+")
 _COMMENT_LINE = re.compile(r"^\s*(?:#|//|;|--|<!--)\s*(.*?)\s*(?:-->)?\s*$")
 
 
@@ -68,7 +69,7 @@ def comment_file(lines: tuple[str, ...]) -> tuple[str, int] | None:
         m = _COMMENT_LINE.match(line)
         if not m:
             return None
-        for tok in re.split(r"[\s,()]+", m.group(1))[:6]:
+        for tok in _COMMENT_WORD_SEP_RE.split(m.group(1))[:6]:
             p = path_subject(tok.strip(":"))
             if p and is_config_path(p):
                 return p, idx

@@ -78,6 +78,18 @@ PLACEHOLDER_WORDS = wordset(
     """
 )
 
+# Compiled once: re.search(str, ...) and friends look the pattern up in re's cache
+# on every call, and these run for every token the memoised tests have not seen.
+_NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
+_TWO_CAPS_RE = re.compile(r"[A-Z]{2}")
+_SCRIPT_SUFFIX_RE = re.compile(r"\.(?:sh|bash|zsh|py|rb|pl|js|mjs|cjs|ts|ps1)$")
+_LINE_ANCHOR_RE = re.compile(r"#L\d+(?:-L?\d+)?$")
+_LINE_SUFFIX_RE = re.compile(r":\d+(?::\d+)?$")
+_NOT_PATH_CHAR_RE = re.compile(r"[<>{}*?\[\]|;\"'`,()=:!#&\\^]")
+_LETTER_RE = re.compile(r"[A-Za-z]")
+_LOWER_DIR_RE = re.compile(r"[a-z0-9_][a-z0-9_.-]*")
+_LOWER_PART_RE = re.compile(r"[a-z0-9_.-]+")
+
 _PLACEHOLDER_RE = re.compile(
     r"<[^<>]*>|\{\{?[^{}]*\}\}?|\.\.\.|…|path/to/|\*\*\*|x{4,}|X{4,}"
     r"|(?:^|[^A-Za-z0-9])(?:my|your|some)[-_]|example\.(?:com|org|net)",
@@ -92,7 +104,7 @@ def is_placeholder(s: str, *, allow_example: bool = False) -> bool:
     (`config/app.example.yaml`, `examples/` are real repository files)."""
     if _PLACEHOLDER_RE.search(s):
         return True
-    for tok in re.split(r"[^a-z0-9]+", s.lower()):
+    for tok in _NON_ALNUM_RE.split(s.lower()):
         if tok in PLACEHOLDER_WORDS:
             return True
         if not allow_example and tok in ("example", "examples"):
@@ -131,7 +143,7 @@ def env_name(token: str) -> str | None:
         return None
     if name in CAPS_WORDS or name in SYSTEM_ENV:
         return None
-    if not re.search(r"[A-Z]{2}", name):
+    if not _TWO_CAPS_RE.search(name):
         return None
     parts = [p for p in name.split("_") if p]
     if not parts or all(p.isdigit() or len(p) == 1 for p in parts):
@@ -224,7 +236,7 @@ def has_file_suffix(base: str) -> bool:
 
 def is_script_name(token: str) -> bool:
     base = token.rsplit("/", 1)[-1]
-    return bool(re.search(r"\.(?:sh|bash|zsh|py|rb|pl|js|mjs|cjs|ts|ps1)$", base))
+    return bool(_SCRIPT_SUFFIX_RE.search(base))
 
 
 @lru_cache(maxsize=8192)
@@ -239,9 +251,9 @@ def path_subject(token: str, *, strict_dirs: bool = True) -> str | None:
         return None
     if "://" in s or s.startswith(("www.", "/", "~", "\\", "$", "-", "@", "%", "..")):
         return None
-    s = re.sub(r"#L\d+(?:-L?\d+)?$", "", s)
-    s = re.sub(r":\d+(?::\d+)?$", "", s)
-    if re.search(r"[<>{}*?\[\]|;\"'`,()=:!#&\\^]", s):
+    s = _LINE_ANCHOR_RE.sub("", s)
+    s = _LINE_SUFFIX_RE.sub("", s)
+    if _NOT_PATH_CHAR_RE.search(s):
         return None
     while s.startswith("./"):
         s = s[2:]
@@ -252,7 +264,7 @@ def path_subject(token: str, *, strict_dirs: bool = True) -> str | None:
     parts = s.split("/")
     if any(not p or not _PART_RE.match(p) for p in parts):
         return None
-    if not any(re.search(r"[A-Za-z]", p) for p in parts):
+    if not any(_LETTER_RE.search(p) for p in parts):
         return None
     if s in LOCAL_FILES or s.lower() in _TECH_FILENAMES:
         return None
@@ -268,7 +280,7 @@ def path_subject(token: str, *, strict_dirs: bool = True) -> str | None:
     if len(parts) == 1:
         if has_file_suffix(base):
             return s
-        if trailing and re.fullmatch(r"[a-z0-9_][a-z0-9_.-]*", base) and base not in ("and", "or"):
+        if trailing and _LOWER_DIR_RE.fullmatch(base) and base not in ("and", "or"):
             return s
         return None
     if first.lower() in _GIT_REF_HEADS and not has_file_suffix(base):
@@ -281,7 +293,7 @@ def path_subject(token: str, *, strict_dirs: bool = True) -> str | None:
         return s
     if not strict_dirs and len(parts) >= 3:
         return s
-    if len(parts) >= 3 and all(re.fullmatch(r"[a-z0-9_.-]+", p) for p in parts):
+    if len(parts) >= 3 and all(_LOWER_PART_RE.fullmatch(p) for p in parts):
         return s
     return None
 

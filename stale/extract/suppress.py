@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+_LINE_END_RE = re.compile(r"\r\n|\r|\n")
 _COMMENT_RE = re.compile(r"<!--\s*stale\s*:\s*(ignore-page|ignore)\b\s*(.*?)\s*-->", re.I | re.S)
 _FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HTML_BLOCK_RE = re.compile(
@@ -39,7 +40,7 @@ class Suppressions:
 
 def split_lines(body: str) -> list[str]:
     """Lines as markdown-it numbers them (\\r\\n, \\r and \\n all end a line)."""
-    return re.split(r"\r\n|\r|\n", body)
+    return _LINE_END_RE.split(body)
 
 
 def parse_suppressions(body: str, *, html: bool = False) -> Suppressions:
@@ -47,7 +48,7 @@ def parse_suppressions(body: str, *, html: bool = False) -> Suppressions:
     if "stale" not in body:
         return sup
     lines = split_lines(body)
-    offsets = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", body)]
+    offsets = [0] + [m.end() for m in _LINE_END_RE.finditer(body)]
     for m in _COMMENT_RE.finditer(body):
         if m.group(1).lower() == "ignore-page":
             sup.page = True
