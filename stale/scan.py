@@ -723,8 +723,17 @@ def _run_scan(
         # so that checking them overlaps with it (see `feed`).
         early: list[tuple[str, tuple[str, ...], str]] = []
         early_sent: set[str] = set()
-        early_status: dict[str, str] = {}  # early page -> the status recorded for it
+        # A page can be checked twice in a run (sent early, then returned edited by
+        # the crawl): the status its last result counted, to take back if another
+        # result replaces it, and the pages counted as seen.
+        recorded: dict[str, str] = {}
+        counted: set[str] = set()
         gone: set[str] = set()  # forgotten this run: a result that comes back is dropped
+
+        def see(page_id: str) -> None:
+            if page_id not in counted:
+                counted.add(page_id)
+                result.seen += 1
 
         def carry(key: tuple[str, str]) -> None:
             result.carried += 1
@@ -759,8 +768,7 @@ def _run_scan(
             return False
 
         def process(page: Page) -> None:
-            if page.page_id not in early_sent:  # counted when it was sent
-                result.seen += 1
+            see(page.page_id)
             seen_ids.add(page.page_id)
             if semantic is not None:
                 semantic.see(page)
@@ -807,7 +815,6 @@ def _run_scan(
                 if rows is not None:
                     record(page, rows, code_fp)
                 else:  # the store holds no check for this unread page: read it
-                    result.seen -= 1
                     fetch(page.page_id)
 
         def fetch(page_id: str) -> None:
@@ -815,15 +822,26 @@ def _run_scan(
             try:
                 fetched = connector.page(page_id)
             except PageNotFound:
-                store.forget_page(src.name, page_id)
-                result.forgotten += 1
+                forget(page_id)
                 return
             process(fetched)
+
+        def forget(page_id: str) -> None:
+            """A page gone from the wiki: its rows go, and a result for it that is
+            still on its way is dropped."""
+            store.forget_page(src.name, page_id)
+            result.forgotten += 1
+            gone.add(page_id)
+            batch[:] = [(rows, fp) for rows, fp in batch if rows.page_id != page_id]
+            if page_id in counted:
+                counted.discard(page_id)
+                result.seen -= 1
+            uncount(page_id)
 
         def check_unread(page_id: str, names: tuple[str, ...], code_fp: str) -> None:
             """Check a page the crawl did not return (unchanged in the wiki) because
             the code moved under it: from its stored claims, read by the worker."""
-            result.seen += 1
+            see(page_id)
             if semantic is not None:
                 semantic.rechecked((src.name, page_id))
             stub = Page(src.name, page_id, url="", title="", body="", content_type="")
@@ -864,9 +882,9 @@ def _run_scan(
                 )
             checker.lost.clear()
 
-        def uncount_early(page_id: str) -> None:
-            """Take back what recording an early page's result counted."""
-            replaced = early_status.pop(page_id, None)
+        def uncount(page_id: str) -> None:
+            """Take back what recording a page's result counted."""
+            replaced = recorded.pop(page_id, None)
             if replaced is None:
                 return
             result.rechecked -= 1
@@ -879,9 +897,8 @@ def _run_scan(
             if page.page_id in gone:
                 return
             status = rows.status
-            if page.page_id in early_sent:
-                uncount_early(page.page_id)  # checked early, then read: this one counts
-                early_status[page.page_id] = status
+            uncount(page.page_id)  # checked before in this run: this result counts
+            recorded[page.page_id] = status
             result.rechecked += 1
             result.counts[status] = result.counts.get(status, 0) + 1
             before = previous.get(page.key)
@@ -928,12 +945,7 @@ def _run_scan(
                     # pages that are gone from pages that did not change, and pages
                     # that appeared with an old timestamp (a moved folder) are read.
                     for page_id in sorted(stored - listed - seen_ids):
-                        store.forget_page(src.name, page_id)
-                        result.forgotten += 1
-                        gone.add(page_id)
-                        if page_id in early_sent:  # sent early, gone from the wiki
-                            result.seen -= 1
-                            uncount_early(page_id)
+                        forget(page_id)
                     stored &= listed
                     for page_id in sorted(listed - stored - seen_ids):
                         try:
@@ -949,7 +961,7 @@ def _run_scan(
                     names = names_of(page_id)
                     code_fp = repo_set.fingerprint(names)
                     if up_to_date(page_id, "", names, code_fp):
-                        result.seen += 1
+                        see(page_id)
                         carry((src.name, page_id))
                     elif names and stored_usable(page_id):
                         check_unread(page_id, names, code_fp)
