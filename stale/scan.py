@@ -147,14 +147,18 @@ def settings_fingerprint(
 ) -> str:
     """What else a verdict depends on: stale's version, the judge settings, the
     plugins, the hazard rules (a store scanned before them gets its hazards on the
-    next scan) and the limits (a raised claim cap must re-read the capped pages)."""
+    next scan) and the limits (a raised claim cap must re-read the capped pages).
+    A digest: it is stored with every verdict and read for every page on every
+    scan, and the settings spelled out are hundreds of characters."""
+    import hashlib
+
     from stale.hazard import HAZARD_VERSION
 
     names = sorted(f"{k}={type(v).__module__}.{type(v).__qualname__}" for k, v in verifiers.items())
     fp = f"{__version__}|{judge_cfg.fingerprint()}|{','.join(names)}|hazard{HAZARD_VERSION}"
     if limits is not None and limits != LimitsConfig():
         fp += f"|{limits.fingerprint()}"
-    return fp
+    return hashlib.sha256(fp.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 #: (kind, subject, value, context) -> the finding a verifier gave for that claim
@@ -668,18 +672,13 @@ def _run_scan(
         resolve_workers(cfg.scan.workers),
         result.timings,
     )
+    now = checker.ctx.now
 
     def save(batch: Sequence[tuple[PageRows, str]]) -> None:
         nonlocal store_seconds
         t0 = time.perf_counter()
         store.write_rows(batch, run_id=run_id, settings_fingerprint=settings_fp)
         store_seconds += time.perf_counter() - t0
-
-    previous = {
-        (s, p): st
-        for s, p, st in store.conn.execute("SELECT source, page_id, status FROM verdicts")
-    }
-    now = checker.ctx.now
 
     def scan_source(src: SourceConfig, connector: Connector) -> None:
         describe = getattr(connector, "describe", None)
@@ -693,8 +692,11 @@ def _run_scan(
             )
         )
         max_age = cfg.scan.max_age_days
-        known = store.verdict_fingerprints(
+        # page id -> (content hash, code fingerprint, status, usable): a verdict
+        # that is not usable (other settings, aged out) holds nothing over
+        known = store.verdict_states(
             src.name,
+            settings_fp,
             checked_before=(now - timedelta(days=max_age)).isoformat() if max_age else None,
         )
         batch: list[tuple[PageRows, str]] = []
@@ -708,7 +710,7 @@ def _run_scan(
         lost_any = False
         # What moved in the code since the stored verdicts, worked out before the
         # worker pool forks so that every worker inherits it (rechecks ask it).
-        repo_set.prepare_changes({aliases.get(v[1], v[1]) for v in known.values()})
+        repo_set.prepare_changes({aliases.get(v[1], v[1]) for v in known.values() if v[3]})
         # A connector that can list what changed since a time (MediaWiki recent
         # changes, Confluence CQL) is asked only for that, after a complete crawl.
         crawled_at = store.crawled_at(src.name)
@@ -739,7 +741,8 @@ def _run_scan(
             result.carried += 1
             if since is None:  # only a complete listing may forget the pages it did not see
                 seen_unchanged.append(key)
-            status = str(previous.get(key, "unknown"))
+            held = known.get(key[1])
+            status = held[2] if held is not None else "unknown"
             result.counts[status] = result.counts.get(status, 0) + 1
             if len(seen_unchanged) >= 5000:
                 store.mark_seen(seen_unchanged, run_id)
@@ -752,7 +755,7 @@ def _run_scan(
             moved but not under anything the page claims). `content_hash`: the
             page as read now ("": not read, unchanged in the wiki)."""
             stored = known.get(page_id)
-            if full or stored is None or stored[2] != settings_fp:
+            if full or stored is None or not stored[3]:
                 return False
             if stored[0] != content_hash and content_hash:
                 return False
@@ -805,7 +808,7 @@ def _run_scan(
             """Whether a page's stored check may be built on: its verdict is neither
             aged out nor from other settings (and no --full)."""
             stored = known.get(page_id)
-            return not full and stored is not None and stored[2] == settings_fp
+            return not full and stored is not None and stored[3]
 
         def check(item: Page | FromStore, names: tuple[str, ...], tag: tuple[Page, str]) -> None:
             take(checker.add(item, names, tag))
@@ -901,7 +904,8 @@ def _run_scan(
             recorded[page.page_id] = status
             result.rechecked += 1
             result.counts[status] = result.counts.get(status, 0) + 1
-            before = previous.get(page.key)
+            held = known.get(page.page_id)
+            before = held[2] if held is not None else None
             if status == Status.STALE and before != "stale":
                 result.newly_stale.append(page.key)
             if status == Status.CURRENT and before in ("stale", "suspect"):

@@ -728,21 +728,23 @@ class Store:
 
     # -- pages and verdicts -------------------------------------------------------
 
-    def verdict_fingerprints(
-        self, source: str, *, checked_before: str | None = None
-    ) -> dict[str, tuple[str, str, str]]:
-        """page_id -> (content_hash, code_fingerprint, settings_fingerprint) of stored
-        verdicts; those checked before `checked_before` (ISO time) are left out, so
-        they count as needing a new check."""
-        sql = (
-            "SELECT page_id, content_hash, code_fingerprint, settings_fingerprint "
-            "FROM verdicts WHERE source = ?"
-        )
-        args: tuple[str, ...] = (source,)
-        if checked_before is not None:
-            sql += " AND checked_at >= ?"
-            args = (source, checked_before)
-        return {r[0]: (r[1], r[2], r[3]) for r in self.conn.execute(sql, args)}
+    def verdict_states(
+        self, source: str, settings_fingerprint: str, *, checked_before: str | None = None
+    ) -> dict[str, tuple[str, str, str, bool]]:
+        """page_id -> (content_hash, code_fingerprint, status, usable) of the stored
+        verdicts of a source. `usable`: checked under `settings_fingerprint` and not
+        before `checked_before` (ISO time; an older verdict needs a new check). The
+        settings are compared in SQL: they are long, and this reads every verdict."""
+        fresh = "checked_at >= ?" if checked_before is not None else "1"
+        args = (settings_fingerprint, *([checked_before] if checked_before else []), source)
+        return {
+            r[0]: (r[1], r[2], r[3], bool(r[4]))
+            for r in self.conn.execute(
+                "SELECT page_id, content_hash, code_fingerprint, status, "
+                f"settings_fingerprint = ? AND {fresh} FROM verdicts WHERE source = ?",
+                args,
+            )
+        }
 
     def verdict_page_ids(self, source: str) -> set[str]:
         """The ids of the pages of `source` that have a verdict."""

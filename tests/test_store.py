@@ -105,7 +105,13 @@ def test_verdict_round_trip_keeps_evidence_and_claims(tmp_path: Path) -> None:
             ("--region", False, False),
             ("--old", True, True),
         ]
-        assert s.verdict_fingerprints("wiki") == {"a.md": ("h-x", "fp", "st")}
+        assert s.verdict_states("wiki", "st") == {"a.md": ("h-x", "fp", "stale", True)}
+        assert s.verdict_states("wiki", "other") == {"a.md": ("h-x", "fp", "stale", False)}
+        assert s.verdict_states("wiki", "st", checked_before="9999") == {
+            "a.md": ("h-x", "fp", "stale", False)
+        }
+        assert s.verdict_states("wiki", "st", checked_before="2000")["a.md"][3] is True
+        assert s.verdict_states("elsewhere", "st") == {}
         assert s.find_pages("file:///a.md") == [("wiki", "a.md")]
         assert s.find_pages("a.md") == [("wiki", "a.md")]
         # by id or by URL, through an index either way: never a scan of every page
