@@ -245,6 +245,21 @@ def _rows(db_path: Path) -> dict[str, tuple[object, ...]]:
     return out
 
 
+def _count_verified(monkeypatch: pytest.MonkeyPatch) -> list[Claim]:
+    """The claims the scan verifies from now on (hints left out), in order."""
+    import stale.scan
+
+    verified: list[Claim] = []
+    real_verify = stale.scan.verify_claims
+
+    def counting_verify(claims, *a, **kw):  # type: ignore[no-untyped-def]
+        verified.extend(c for c in claims if c.kind not in HINT_KINDS)
+        return real_verify(claims, *a, **kw)
+
+    monkeypatch.setattr(stale.scan, "verify_claims", counting_verify)
+    return verified
+
+
 def _tune_yaml(root: Path, count: int) -> None:
     """Change the value of `pool_size` in `count` YAML files and commit."""
     from bench.scale import git
@@ -274,17 +289,8 @@ def test_pages_only_the_code_moved_under_are_rechecked_from_their_stored_claims(
         extracted.append(page.page_id)
         return real(page, **kw)
 
-    import stale.scan
-
-    verified: list[Claim] = []
-    real_verify = stale.scan.verify_claims
-
-    def counting_verify(claims, *a, **kw):  # type: ignore[no-untyped-def]
-        verified.extend(c for c in claims if c.kind not in HINT_KINDS)
-        return real_verify(claims, *a, **kw)
-
     monkeypatch.setattr(stale.extract, "extract_claims", counting)
-    monkeypatch.setattr(stale.scan, "verify_claims", counting_verify)
+    verified = _count_verified(monkeypatch)
     again = _scan(root)
     monkeypatch.undo()
     # the pages citing a tuned value are checked again, but only the edited ones are read
@@ -429,7 +435,6 @@ def test_an_edited_page_verifies_only_the_claims_the_edit_added(
 ) -> None:
     """The code did not move: a page's edit costs the verification of what it says
     new. `--full` verifies everything again, and the rows match a fresh scan."""
-    import stale.scan
 
     root = _copy(corpus, tmp_path)
     _scan(root)
@@ -442,14 +447,7 @@ def test_an_edited_page_verifies_only_the_claims_the_edit_added(
     added = {c.key for c in _page_claims(root, page)} - {c.key for c in before}
     assert added  # an env var, a path, a flag
 
-    verified: list[Claim] = []
-    real_verify = stale.scan.verify_claims
-
-    def counting_verify(claims, *a, **kw):  # type: ignore[no-untyped-def]
-        verified.extend(c for c in claims if c.kind not in HINT_KINDS)
-        return real_verify(claims, *a, **kw)
-
-    monkeypatch.setattr(stale.scan, "verify_claims", counting_verify)
+    verified = _count_verified(monkeypatch)
     again = _scan(root)
     assert again.rechecked == 1
     assert {c.key for c in verified} == added
