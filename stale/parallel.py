@@ -98,17 +98,16 @@ def check_one(
     from stale.scan import Recheck, check_page, recheck_page
     from stale.store import page_rows
 
-    touched = None
     if isinstance(item, Page):
-        page, stored, unread = item, None, False
-    elif item.page is not None:
-        page, unread = item.page, False
-        touched = ctx.repo_set.claim_touch(item.since_fp, tuple(names))
-    elif stored is not None:
-        page, unread = stored.page, True
-        touched = ctx.repo_set.claim_touch(item.since_fp, tuple(names))
+        page, stored, unread, touched = item, None, False, None
     else:
-        return None
+        if item.page is not None:
+            page, unread = item.page, False
+        elif stored is not None:
+            page, unread = stored.page, True
+        else:
+            return None
+        touched = ctx.repo_set.claim_touch(item.since_fp, tuple(names))
     code, memo = ctx.repo_set.code(names), ctx.repo_set.finding_memo(names)
     verifiers, judge_cfg, accepted, now = ctx.verifiers, ctx.judge_cfg, ctx.accepted, ctx.now
     if stored is not None and (unread or _same_text(stored.page, page)):
