@@ -130,31 +130,46 @@ def presence_only(kind: str, value: str | None) -> bool:
     return value is None and kind in _PRESENCE_KINDS
 
 
+_KIND_OF: dict[str, ClaimKind] = {str(k): k for k in ClaimKind}
+_DOTTED = re.compile(r"[.:]")
+
+
+def _path_name(path: str) -> str:
+    """PurePosixPath(path).name, without building the path (asked of every path
+    claim a re-scan looks at): the last piece after "/" is the name, unless the
+    path ends in "/" or "/." (then the path object's normalisation decides)."""
+    name = path.rsplit("/", 1)[-1]
+    return name if name not in ("", ".") else PurePosixPath(path).name
+
+
 def claim_tokens(kind: str, subject: str, value: str | None) -> set[str]:
     """Words whose appearance in a diff may change this claim's finding."""
-    k = ClaimKind(kind)
+    k = _KIND_OF.get(kind) or ClaimKind(kind)
     if k in HINT_KINDS:
         return set()
     s = subject.strip()
     tokens = {s}
-    if k in (ClaimKind.PATH, ClaimKind.LINK):
-        tokens.add(PurePosixPath(s).name)
+    if k is ClaimKind.PATH or k is ClaimKind.LINK:
+        tokens.add(_path_name(s))
     elif k is ClaimKind.SYMBOL:
-        tokens |= {p for p in re.split(r"[.:]", s) if p}
+        tokens.update(p for p in _DOTTED.split(s) if p)
     elif k is ClaimKind.CONFIG:
-        parts = [p for p in re.split(r"[.:]", s) if p]
+        parts = [p for p in _DOTTED.split(s) if p]
         # A dotted key's leaf (`pool_size`) is on every diff of every config file;
         # the key is touched through its evidence file, or through its parents'
         # names, which a diff that adds the key elsewhere contains.
-        tokens |= set(parts[:-1]) if len(parts) > 1 else set(parts)
+        tokens.update(parts[:-1] if len(parts) > 1 else parts)
     elif k is ClaimKind.ENDPOINT:
         path = s.split(" ", 1)[-1]
-        tokens |= {seg for seg in path.split("/") if seg and seg != "{}"}
+        tokens.update(seg for seg in path.split("/") if seg and seg != "{}")
     elif k is ClaimKind.COMMAND:
-        tokens |= set(s.split()[1:])  # "make deploy" -> "deploy"
+        tokens.update(s.split()[1:])  # "make deploy" -> "deploy"
     elif k is ClaimKind.VERSION:
-        tokens |= {s.rsplit("/", 1)[-1], *(v for v in [value] if v)}
-    return {t for t in tokens if t}
+        tokens.add(s.rsplit("/", 1)[-1])
+        if value:
+            tokens.add(value)
+    tokens.discard("")
+    return tokens
 
 
 def split_fingerprint(fp: str) -> dict[str, str]:
@@ -175,6 +190,14 @@ def _claim_touch(kind: str, subject: str, value: str | None) -> tuple[frozenset[
 
 @lru_cache(maxsize=1 << 18)
 def _evidence_paths(evidence: str) -> frozenset[str]:
+    """The paths an evidence JSON list names (stale.store writes it with
+    json.dumps, `"path": "..."` for each item that has one)."""
+    if "\\" not in evidence:
+        # Without escapes every quote is JSON's own, so `"path": "` only starts
+        # the value of a path key: taken apart by str.split (C), not parsed.
+        pieces = evidence.split('"path": "')
+        if len(pieces) > 1 or '"path"' not in evidence:  # else another layout: parse
+            return frozenset(p.split('"', 1)[0] for p in pieces[1:]) - {""}
     try:
         items = json.loads(evidence)
     except ValueError:

@@ -9,6 +9,7 @@ finding survives an edit that moves it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -269,3 +270,77 @@ class Verdict:
     @property
     def key(self) -> tuple[str, str]:
         return (self.source, self.page_id)
+
+
+def _claim_maker() -> Callable[
+    [str, str, ClaimKind, str, str | None, str | None, Span, bool, str], Claim
+]:
+    """Claim(...) by position, made cheaper: a frozen dataclass's __init__ sets each
+    field through object.__setattr__, several times the cost of this, which fills
+    the new instance's __dict__ with the same fields (all that __init__ leaves
+    behind; a page makes tens of claims). When Claim is not the plain frozen
+    dataclass of exactly these fields (one added, slots, a __post_init__), it is
+    Claim itself."""
+    fields = ("source", "page_id", "kind", "subject", "value", "context", "span", "historical")
+    if not _plain_frozen(Claim, (*fields, "text")):
+        return Claim
+    new = object.__new__
+
+    def make(
+        source: str,
+        page_id: str,
+        kind: ClaimKind,
+        subject: str,
+        value: str | None,
+        context: str | None,
+        span: Span,
+        historical: bool,
+        text: str,
+    ) -> Claim:
+        claim = new(Claim)
+        d = claim.__dict__
+        d["source"] = source
+        d["page_id"] = page_id
+        d["kind"] = kind
+        d["subject"] = subject
+        d["value"] = value
+        d["context"] = context
+        d["span"] = span
+        d["historical"] = historical
+        d["text"] = text
+        return claim
+
+    return make
+
+
+def _span_maker() -> Callable[[int, int], Span]:
+    """Span(line, column), made cheaper as _claim_maker makes claims."""
+    if not _plain_frozen(Span, ("line", "column")):
+        return Span
+    new = object.__new__
+
+    def make(line: int, column: int) -> Span:
+        span = new(Span)
+        d = span.__dict__
+        d["line"] = line
+        d["column"] = column
+        return span
+
+    return make
+
+
+def _plain_frozen(cls: type, fields: tuple[str, ...]) -> bool:
+    """`cls` is a dataclass of exactly `fields`, held in its instances' __dict__,
+    with no __post_init__ (its generated __init__ does no more than set them;
+    tests/test_extract_fastpaths.py compares the makers with the classes)."""
+    return (
+        tuple(f.name for f in dataclasses.fields(cls)) == fields
+        and not hasattr(cls, "__post_init__")
+        and not hasattr(cls, "__slots__")
+    )
+
+
+#: Claim(...) and Span(...) by position, for code that makes many (extraction,
+#: reading stored claims): see `_claim_maker`.
+new_claim = _claim_maker()
+new_span = _span_maker()

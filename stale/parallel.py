@@ -118,7 +118,11 @@ def check_one(
             memo=memo, touched=touched,
         )  # fmt: skip
         t0 = time.perf_counter()
-        rows = page_rows(page, claims, verdict, stored.findings if unread else None)
+        rows = (
+            page_rows(page, claims, verdict, stored.findings, stored.touch)
+            if unread
+            else page_rows(page, claims, verdict)
+        )
     else:
         claims, verdict = check_page(
             page, code, verifiers, judge_cfg, accepted=accepted, now=now, timings=timings,

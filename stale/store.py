@@ -26,9 +26,10 @@ from stale.model import (
     Outcome,
     Page,
     Signal,
-    Span,
     Status,
     Verdict,
+    new_claim,
+    new_span,
 )
 
 
@@ -298,6 +299,8 @@ class StoredCheck:
     claims: tuple[Claim, ...]
     findings: tuple[StoredFinding | None, ...]
     hazards: tuple[Signal, ...]
+    #: the verdict's touch points (PageTouch JSON), None when not stored
+    touch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -329,23 +332,29 @@ def page_rows(
     claims: Sequence[Claim],
     verdict: Verdict,
     previous: Sequence[StoredFinding | None] | None = None,
+    touch: str | None = None,
 ) -> PageRows:
     """The rows that store one page's check. With `previous` (the findings stored
     for `claims`, the page checked again from the store), the page row and claims
-    stay and only the findings that changed are written."""
+    stay and only the findings that changed are written; then `touch`, the touch
+    points stored with them, is kept when no finding changed (they are worked
+    out from the claims and the findings' evidence alone)."""
     findings = {f.claim.key: f for f in verdict.findings}
-    verdict_row = (
-        verdict.source,
-        verdict.page_id,
-        str(verdict.status),
-        verdict.score,
-        json.dumps(list(verdict.reasons)),
-        _signals_to_json(verdict.signals),
-        _iso(verdict.checked_at) or _now(),
-        verdict.content_hash,
-        verdict.error,
-        page_touch(claims, verdict.findings).to_json(),
-    )
+
+    def verdict_row(touch: str | None) -> tuple[Any, ...]:
+        return (
+            verdict.source,
+            verdict.page_id,
+            str(verdict.status),
+            verdict.score,
+            json.dumps(list(verdict.reasons)),
+            _signals_to_json(verdict.signals),
+            _iso(verdict.checked_at) or _now(),
+            verdict.content_hash,
+            verdict.error,
+            touch or page_touch(claims, verdict.findings).to_json(),
+        )
+
     source, page_id = page.source, page.page_id
     if previous is not None and len(previous) == len(claims):
         updates = []
@@ -372,7 +381,8 @@ def page_rows(
             updates.append(
                 (outcome, f.message, f.suggestion, evidence, f.accepted, source, page_id, cl.key)
             )
-        return PageRows(source, page_id, str(verdict.status), None, tuple(updates), verdict_row)
+        row = verdict_row(None if updates else touch)
+        return PageRows(source, page_id, str(verdict.status), None, tuple(updates), row)
     page_row = (
         source,
         page_id,
@@ -408,7 +418,9 @@ def page_rows(
                 f.accepted if f else None,
             )
         )
-    return PageRows(source, page_id, str(verdict.status), page_row, tuple(claim_rows), verdict_row)
+    return PageRows(
+        source, page_id, str(verdict.status), page_row, tuple(claim_rows), verdict_row(None)
+    )
 
 
 @dataclass(frozen=True)
@@ -450,19 +462,24 @@ _CLAIM_KINDS: dict[str, ClaimKind] = {str(k): k for k in ClaimKind}
 _OUTCOMES: dict[str, Outcome] = {str(o): o for o in Outcome}
 
 
-def _claim_row(source: str, page_id: str, r: Sequence[Any]) -> Claim:
-    """A Claim from (kind, subject, value, context, line, col, historical, text)."""
-    return Claim(
-        source=source,
-        page_id=page_id,
-        kind=_CLAIM_KINDS[r[0]],
-        subject=r[1],
-        value=r[2],
-        context=r[3],
-        span=Span(int(r[4]), int(r[5])),
-        historical=bool(r[6]),
-        text=r[7],
+def _claim_row(source: str, page_id: str, r: Sequence[Any], key: str | None = None) -> Claim:
+    """A Claim from (kind, subject, value, context, line, col, historical, text).
+    `key`: the key stored with it (the claim's key when it was written, so it is
+    not hashed again)."""
+    claim = new_claim(
+        source,
+        page_id,
+        _CLAIM_KINDS[r[0]],
+        r[1],
+        r[2],
+        r[3],
+        new_span(int(r[4]), int(r[5])),
+        bool(r[6]),
+        r[7],
     )
+    if key is not None:
+        claim.__dict__["key"] = key  # see model._computed_once
+    return claim
 
 
 def _evidence_to_json(ev: Sequence[Evidence]) -> str:
@@ -479,6 +496,11 @@ def _evidence_tuple_json(ev: tuple[Evidence, ...]) -> str:
 @lru_cache(maxsize=1 << 15)
 def _evidence_from_json(s: str) -> tuple[Evidence, ...]:
     return tuple(Evidence(**d) for d in json.loads(s))
+
+
+def _json_strings(text: str) -> tuple[str, ...]:
+    """A stored JSON list of strings (authors, labels), mostly empty."""
+    return () if text == "[]" else tuple(json.loads(text))
 
 
 def _signals_to_json(signals: Sequence[Signal]) -> str:
@@ -975,11 +997,12 @@ class Store:
         for start in range(0, len(page_ids), 500):  # SQLite's bound-parameter limit
             chunk = list(page_ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
-            pages: dict[str, tuple[Page, tuple[Signal, ...]]] = {}
+            pages: dict[str, tuple[Page, tuple[Signal, ...], str | None]] = {}
             for row in self.conn.execute(
                 "SELECT p.page_id, p.url, p.title, p.content_type, p.content_hash, "
-                "p.last_modified, p.authors, p.labels, p.properties, v.signals, v.error "
-                "FROM pages p JOIN verdicts v ON v.source = p.source AND v.page_id = p.page_id "
+                "p.last_modified, p.authors, p.labels, p.properties, v.signals, v.error, "
+                "v.touch FROM pages p JOIN verdicts v "
+                "ON v.source = p.source AND v.page_id = p.page_id "
                 f"WHERE p.source = ? AND p.page_id IN ({marks})",
                 (source, *chunk),
             ):
@@ -993,31 +1016,31 @@ class Store:
                     body="",
                     content_type=row[3],
                     last_modified=_dt(row[5]),
-                    authors=tuple(json.loads(row[6])),
-                    labels=tuple(json.loads(row[7])),
+                    authors=_json_strings(row[6]),
+                    labels=_json_strings(row[7]),
                     properties=tuple((str(k), str(v)) for k, v in json.loads(row[8] or "[]")),
                     content_hash=row[4],
                 )
                 hazards = tuple(s for s in _signals_from_json(row[9]) if s.kind == "hazard")
-                pages[row[0]] = (page, hazards)
+                pages[row[0]] = (page, hazards, row[11])
             rows: dict[str, tuple[list[Claim], list[StoredFinding | None]]] = {
                 pid: ([], []) for pid in pages
             }
             # rowid: a page's claims were inserted in the order the page makes them
             for r in self.conn.execute(
                 "SELECT page_id, kind, subject, value, context, line, col, historical, text, "
-                "outcome, message, suggestion, evidence, accepted FROM claims "
+                "outcome, message, suggestion, evidence, accepted, claim_key FROM claims "
                 f"WHERE source = ? AND page_id IN ({marks}) ORDER BY page_id, rowid",
                 (source, *chunk),
             ):
-                if r[0] not in rows:
+                held = rows.get(r[0])
+                if held is None:
                     continue
-                claims, findings = rows[r[0]]
-                claims.append(_claim_row(source, r[0], r[1:9]))
-                findings.append(StoredFinding(r[9], r[10], r[11], r[12], r[13]) if r[9] else None)
-            for pid, (page, hazards) in pages.items():
+                held[0].append(_claim_row(source, r[0], r[1:9], r[14]))
+                held[1].append(StoredFinding(r[9], r[10], r[11], r[12], r[13]) if r[9] else None)
+            for pid, (page, hazards, touch) in pages.items():
                 claims, findings = rows[pid]
-                out[pid] = StoredCheck(page, tuple(claims), tuple(findings), hazards)
+                out[pid] = StoredCheck(page, tuple(claims), tuple(findings), hazards, touch)
         return out
 
     def claims(self, source: str, page_id: str) -> list[tuple[Claim, Finding | None]]:

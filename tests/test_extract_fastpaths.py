@@ -18,13 +18,13 @@ from fuzzbudget import fuzz_settings
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from stale.extract import _new_claim
 from stale.extract.classify import _CONFIG_WORD_STEMS, _blank_codes, has_config_words
 from stale.extract.commands import shlex_words, split_words
 from stale.extract.context import SectionTracker
 from stale.extract.patterns import may_contain
 from stale.extract.segments import Draft, InlineCode, Sentence
 from stale.model import Claim, ClaimKind, Span
+from stale.model import new_claim as _new_claim
 
 FUZZ = fuzz_settings()  # fixed and derandomized unless STALE_FUZZ_EXAMPLES is set
 

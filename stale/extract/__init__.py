@@ -12,11 +12,10 @@ and registering it in :data:`FRONT_ENDS`.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from stale.extract.segments import Segment
-from stale.model import HINT_KINDS, Claim, ClaimKind, Page, Span
+from stale.model import HINT_KINDS, Claim, Page, new_claim, new_span
 
 __all__ = ["FRONT_ENDS", "MAX_CLAIMS", "ExtractionError", "extract_claims"]
 
@@ -43,78 +42,6 @@ def _html(body: str) -> list[Segment]:
 #: content_type -> front end (body -> neutral segments, in document order).
 FRONT_ENDS: dict[str, Callable[[str], list[Segment]]] = {"markdown": _markdown, "html": _html}
 from stale.extract import wikitext as _wikitext  # noqa: E402,F401  (registers "wikitext")
-
-
-def _claim_maker() -> Callable[
-    [str, str, ClaimKind, str, str | None, str | None, Span, bool, str], Claim
-]:
-    """Claim(...) by position, made cheaper: a frozen dataclass's __init__ sets each
-    field through object.__setattr__, several times the cost of this, which fills
-    the new instance's __dict__ with the same fields (all that __init__ leaves
-    behind; a page makes tens of claims). When Claim is not the plain frozen
-    dataclass of exactly these fields (one added, slots, a __post_init__), it is
-    Claim itself."""
-    fields = ("source", "page_id", "kind", "subject", "value", "context", "span", "historical")
-    if not _plain_frozen(Claim, (*fields, "text")):
-        return Claim
-    new = object.__new__
-
-    def make(
-        source: str,
-        page_id: str,
-        kind: ClaimKind,
-        subject: str,
-        value: str | None,
-        context: str | None,
-        span: Span,
-        historical: bool,
-        text: str,
-    ) -> Claim:
-        claim = new(Claim)
-        d = claim.__dict__
-        d["source"] = source
-        d["page_id"] = page_id
-        d["kind"] = kind
-        d["subject"] = subject
-        d["value"] = value
-        d["context"] = context
-        d["span"] = span
-        d["historical"] = historical
-        d["text"] = text
-        return claim
-
-    return make
-
-
-def _span_maker() -> Callable[[int, int], Span]:
-    """Span(line, column), made cheaper as _claim_maker makes claims."""
-    if not _plain_frozen(Span, ("line", "column")):
-        return Span
-    new = object.__new__
-
-    def make(line: int, column: int) -> Span:
-        span = new(Span)
-        d = span.__dict__
-        d["line"] = line
-        d["column"] = column
-        return span
-
-    return make
-
-
-def _plain_frozen(cls: type, fields: tuple[str, ...]) -> bool:
-    """`cls` is a dataclass of exactly `fields`, held in its instances' __dict__,
-    with no __post_init__ (its generated __init__ does no more than set them;
-    tests/test_extract_fastpaths.py compares the makers with the classes)."""
-    return (
-        tuple(f.name for f in dataclasses.fields(cls)) == fields
-        and not hasattr(cls, "__post_init__")
-        and not hasattr(cls, "__slots__")
-    )
-
-
-_new_claim = _claim_maker()
-_new_span = _span_maker()
 
 
 def extract_claims(page: Page, *, max_claims: int = MAX_CLAIMS) -> list[Claim]:
@@ -155,14 +82,14 @@ def _extract(page: Page, max_claims: int) -> list[Claim]:
         if suppressed and sup.drops(d.subject, d.line):
             continue
         hint = d.kind in HINT_KINDS
-        claim = _new_claim(
+        claim = new_claim(
             source,
             page_id,
             d.kind,
             d.subject,
             d.value,
             d.context,
-            _new_span(max(d.line, 1), max(d.column, 1)),
+            new_span(max(d.line, 1), max(d.column, 1)),
             False if hint else (hist or page_hist),
             d.text[:200],
         )
