@@ -50,6 +50,9 @@ class ScanProgress:
                 TimeElapsedColumn(),
                 console=Console(file=self.stream),
                 transient=True,
+                # refreshed from on_page, not by a thread: with no other thread
+                # alive the scan may fork helpers (stale.parallel.Forked)
+                auto_refresh=False,
             )
             self._progress.start()
             self._task = self._progress.add_task("scanning", total=None)
@@ -59,13 +62,17 @@ class ScanProgress:
         if status is not None:
             self.checked += 1
             self.by_status[str(status)] = self.by_status.get(str(status), 0) + 1
+        now = time.monotonic()
         if self._progress is not None and self._task is not None:
+            refresh = now - self.last_line >= 0.1
+            if refresh:
+                self.last_line = now
             self._progress.update(
                 self._task,
                 description=f"{self.seen} pages, {self.checked} checked  {page.page_id[-50:]}",
+                refresh=refresh,
             )
             return
-        now = time.monotonic()
         if not self.quiet and now - self.last_line >= self.every_s:
             self.last_line = now
             self.emit("progress")

@@ -40,6 +40,29 @@ def test_periodic_text_and_json_lines_and_quiet() -> None:
     assert out.getvalue() == ""
 
 
+def test_the_live_bar_runs_no_thread_of_its_own() -> None:
+    """A terminal's progress bar is redrawn from on_page: a thread would keep the
+    scan from forking its helpers (stale.parallel.Forked)."""
+    import threading
+    import time
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    before = threading.active_count()
+    out = Terminal()
+    p = ScanProgress(stream=out, live=True)
+    assert p._progress is not None
+    p.on_page(_page(1), Status.STALE)
+    time.sleep(0.15)
+    p.on_page(_page(2), None)  # redrawn: more than 0.1 s since the last redraw
+    assert threading.active_count() == before
+    assert p.seen == 2 and p.checked == 1
+    assert "2 pages, 1 checked" in out.getvalue()
+    p.close()
+
+
 def test_verdicts_older_than_max_age_are_rechecked(world: dict[str, Path | str]) -> None:
     cfg = Config(
         store=Path(world["store"]),
