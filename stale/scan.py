@@ -30,7 +30,7 @@ from stale.model import (
     Status,
     Verdict,
 )
-from stale.parallel import CheckContext, PageChecker, resolve_workers
+from stale.parallel import CheckContext, Forked, PageChecker, resolve_workers
 from stale.store import (
     PageRows,
     ScanLock,
@@ -403,6 +403,8 @@ class RepoSet:
         self._changes: dict[tuple[str, str], RepoChange | None] = {}
         self._touch: dict[str, dict[str, str]] = {}
         self._touched: dict[tuple[str, str, tuple[str, ...]], set[str] | None] = {}
+        # per source: the touched sets a forked child is working out (`prefetch_touched`)
+        self._prefetch: dict[str, Forked[dict[tuple[str, tuple[str, ...]], set[str]] | None]] = {}
         self._memos: dict[tuple[str, ...], FindingMemo] = {}
         self._since: dict[tuple[str, tuple[str, ...]], list[RepoChange] | None] = {}
         self._claim_touch: dict[tuple[str, tuple[str, ...]], ClaimTouch | None] = {}
@@ -430,19 +432,61 @@ class RepoSet:
     ) -> bool:
         """True when the repos moved but nothing this page claims can read differently."""
         key = (source, old_fp, names)
-        if key in self._touched:  # asked of every page: one dict lookup
-            touched = self._touched[key]
-        else:  # every page of the source at once: one pass in C calls
+        # asked of every page: one dict lookup once the source's pages are worked out
+        touched = self._touched[key] if key in self._touched else self.touched(*key, store)
+        # a page without touch points has no claims: nothing in the code can change it
+        return touched is not None and page_id not in touched
+
+    def touched(
+        self, source: str, old_fp: str, names: tuple[str, ...], store: Store
+    ) -> set[str] | None:
+        """The pages of `source` whose claims what changed in `names` since `old_fp`
+        can touch (None: unknown, every page may be), worked out for every page at
+        once (one pass in C calls) and kept."""
+        key = (source, old_fp, names)
+        if key not in self._touched and source in self._prefetch:
+            found = self._prefetch.pop(source).result()
+            for (fp, ns), ids in (found or {}).items():
+                self._touched[(source, fp, ns)] = ids
+        if key not in self._touched:
             from stale.incremental import touched_pages
 
             changes = self.changes_since(old_fp, names)
-            touched = self._touched[key] = (
+            self._touched[key] = (
                 None
                 if changes is None
                 else touched_pages(self._touch_points(store, source), changes)
             )
-        # a page without touch points has no claims: nothing in the code can change it
-        return touched is not None and page_id not in touched
+        return self._touched[key]
+
+    def prefetch_touched(
+        self, store: Store, source: str, keys: Iterable[tuple[str, tuple[str, ...]]]
+    ) -> None:
+        """Start working out, in a forked child, which pages of `source` the changes
+        since each (old fingerprint, repo names) touch, for `unaffected` to pick up.
+        Reading and testing every page's touch points takes about a second per
+        100k pages; meanwhile this process builds the code index."""
+        from stale.incremental import touched_pages
+
+        changes = {
+            key: found
+            for key in keys
+            if (source, *key) not in self._touched
+            and (found := self.changes_since(*key)) is not None
+        }
+        if not changes or source in self._prefetch:
+            return
+        path = store.path
+
+        def work() -> dict[tuple[str, tuple[str, ...]], set[str]] | None:
+            with Store.open(path, create=False, readonly=True) as reader:
+                rows = dict(reader.all_page_touch(source))
+            if any(t is None for t in rows.values()):
+                return None  # stored before touch points: `_touch_points` fills them in
+            touches = {pid: t for pid, t in rows.items() if t}
+            return {key: touched_pages(touches, found) for key, found in changes.items()}
+
+        self._prefetch[source] = Forked(work)
 
     def prepare_changes(self, fingerprints: Iterable[str]) -> None:
         """Work out `changes_since` for stored code fingerprints of configured repos."""
@@ -861,6 +905,32 @@ def _run_scan(
                 store, src.name, page_id, old_fp, names
             )
 
+        def moved_pages() -> list[tuple[str, tuple[str, ...], str]]:
+            """(page id, repo names, code fingerprint) of every stored page the code
+            moved under (`moved_under`), in page order. Pages checked against the
+            source's repos are taken by stored fingerprint, a set at a time."""
+            out: list[tuple[str, tuple[str, ...], str]] = []
+            by_fp: dict[str, list[str]] = {}
+            for page_id, state in known.items():
+                if plain is None or props.get(page_id):
+                    names = names_of(page_id)
+                    code_fp = repo_set.fingerprint(names)
+                    if moved_under(page_id, names, code_fp):
+                        out.append((page_id, names, code_fp))
+                elif state[3]:
+                    by_fp.setdefault(state[1], []).append(page_id)
+            if plain and not full:
+                plain_fp = repo_set.fingerprint(plain)
+                for fp, ids in by_fp.items():
+                    old_fp = aliases.get(fp, fp)
+                    if old_fp == plain_fp:
+                        continue
+                    touched = repo_set.touched(src.name, old_fp, plain, store)
+                    moved = ids if touched is None else [pid for pid in ids if pid in touched]
+                    out.extend((page_id, plain, plain_fp) for page_id in moved)
+            out.sort()
+            return out
+
         def feed() -> None:
             """Send early pages while the workers have little queued. A page the
             crawl returns after all (its text changed too) is checked again from
@@ -932,11 +1002,16 @@ def _run_scan(
         try:
             if since is not None and known:
                 props = store.all_page_properties(src.name)
-                for page_id in sorted(known, reverse=True):  # popped in page order
-                    names = names_of(page_id)
-                    code_fp = repo_set.fingerprint(names)
-                    if moved_under(page_id, names, code_fp):
-                        early.append((page_id, names, code_fp))
+                if plain is not None:
+                    # Which pages the code moved under is worked out beside the code
+                    # index (needed anyway: the workers fork with it), not after it.
+                    plain_fp = repo_set.fingerprint(plain)
+                    moved = {aliases.get(v[1], v[1]) for v in known.values() if v[3]}
+                    moved.discard(plain_fp)
+                    if moved and checker.workers > 1:  # on one core, nothing to overlap
+                        repo_set.prefetch_touched(store, src.name, [(fp, plain) for fp in moved])
+                        checker.build_index()
+                early.extend(reversed(moved_pages()))  # popped in page order
                 feed()
             for page in connector.pages(since=since) if since else connector.pages():
                 process(page)

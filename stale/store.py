@@ -8,6 +8,7 @@ page either with its old verdict or its new one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -44,6 +45,17 @@ class StoreLocked(StoreError):
 #: File descriptors of the scan locks this process holds: a forked worker closes
 #: them, so a worker outliving a killed scan cannot keep its store locked.
 HELD_LOCK_FDS: set[int] = set()
+
+
+def close_inherited_locks() -> None:
+    """In a forked process: close its copies of the scan locks. The locks stay the
+    parent's, and a child that outlives a killed scan cannot keep a store locked."""
+    import os
+
+    for fd in list(HELD_LOCK_FDS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    HELD_LOCK_FDS.clear()
 
 
 class ScanLock:

@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -166,7 +167,7 @@ def test_killed_scan_leaves_no_workers_and_no_lock(corpus: Path, tmp_path: Path)
 
 
 def test_workers_read_stored_checks_and_give_what_one_process_gives(
-    corpus: Path, tmp_path: Path
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A re-scan after the code moved and some pages were edited, one deleted: the
     pages the code moved under are sent to the workers while the crawl still
@@ -199,7 +200,16 @@ def test_workers_read_stored_checks_and_give_what_one_process_gives(
         p.write_text(p.read_text() + "\nSee also `svc000/elsewhere.yaml`.\n")
     deleted = sorted(set(citing) - set(edited))[0]
     deleted.unlink()
+    children: list[int | None] = []  # which pages the code moved under: a forked child's work
+
+    class Spied(parallel.Forked):  # type: ignore[type-arg]
+        def result(self):  # type: ignore[no-untyped-def]
+            children.append(self._child[0] if self._child else None)
+            return super().result()
+
+    monkeypatch.setattr("stale.scan.Forked", Spied)
     again = _scan(root, "two.db", workers=2)
+    assert len(children) == 1 and children[0] not in (None, os.getpid())
     assert again.workers == 2 and not again.errors
     assert again.forgotten == 1
     assert again.carried == PAGES - 1 - again.rechecked > 0
@@ -217,3 +227,21 @@ def test_workers_read_stored_checks_and_give_what_one_process_gives(
         for page_id in sorted(_verdicts(root / "one.db"))[::7]:
             assert a.claims(source, page_id) == b.claims(source, page_id)
             assert a.claims(source, page_id)
+
+
+def test_forked_work_comes_from_a_child_and_falls_back_to_this_process() -> None:
+    here = os.getpid()
+    assert parallel.Forked(os.getpid).result() != here  # worked out in the child
+    # a child that dies without an answer: worked out here instead
+    dies = parallel.Forked(lambda: os.getpid() if os.getpid() == here else os._exit(3))
+    assert dies.result() == here
+    # another thread alive (fork would copy its locks mid-use): here, when asked
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        busy = parallel.Forked(os.getpid)
+    finally:
+        stop.set()
+        other.join()
+    assert busy.result() == here

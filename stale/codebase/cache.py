@@ -179,11 +179,9 @@ def _write(write: Callable[[], object], background: bool) -> None:
     if pid == 0:  # the child: write, and leave without running the parent's exit code
         code = 1
         try:
-            from stale.store import HELD_LOCK_FDS
+            from stale.store import close_inherited_locks
 
-            for fd in list(HELD_LOCK_FDS):  # the scan lock stays the parent's
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+            close_inherited_locks()  # the scan lock stays the parent's
             write()
             code = 0
         finally:
