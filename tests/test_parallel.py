@@ -245,3 +245,39 @@ def test_forked_work_comes_from_a_child_and_falls_back_to_this_process() -> None
         stop.set()
         other.join()
     assert busy.result() == here
+
+
+def test_a_store_without_touch_points_is_filled_in_when_the_code_moves(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """Verdicts stored before touch points were (migration 6): the forked child
+    cannot tell which pages the code moved under, so the scan reads the claims
+    and fills the touch points in itself, and re-checks what a store with them
+    re-checks."""
+    import shutil
+    import sqlite3
+
+    from bench.scale import git
+
+    root = tmp_path / "c"
+    shutil.copytree(corpus / "repo", root / "repo")
+    shutil.copytree(corpus / "wiki", root / "wiki")
+    _scan(root, "new.db", workers=2)
+    shutil.copy(root / "new.db", root / "old.db")
+    con = sqlite3.connect(root / "old.db")
+    with con:
+        con.execute("UPDATE verdicts SET touch = NULL")
+    con.close()
+    time.sleep(CHANGE_SLACK_S + 0.5)
+    tuned = sorted((root / "repo").rglob("*.yaml"))[:6]
+    for p in tuned:
+        p.write_text(p.read_text().replace("pool_size: ", "pool_size: 9"))
+    git(root / "repo", "commit", "-q", "-am", "tune")
+    with_points = _scan(root, "new.db", workers=2)
+    filled = _scan(root, "old.db", workers=2)
+    assert 0 < filled.rechecked == with_points.rechecked < PAGES
+    assert filled.carried == with_points.carried
+    assert _verdicts(root / "old.db") == _verdicts(root / "new.db")
+    con = sqlite3.connect(root / "old.db")
+    assert con.execute("SELECT count(*) FROM verdicts WHERE touch IS NULL").fetchone()[0] == 0
+    con.close()
