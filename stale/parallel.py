@@ -24,6 +24,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import signal
 import threading
 import time
 from collections import deque
@@ -243,6 +244,18 @@ class Forked(Generic[_T]):
         if self._value is _UNSET:
             self._value = self._fn()
         return self._value
+
+    def cancel(self) -> None:
+        """Stop the child when its value will not be asked for (the scan failed
+        first): a child whose answer fills the pipe would wait for a reader."""
+        if self._child is not None:
+            pid, read = self._child
+            self._child = None
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+            os.close(read)
 
 
 def _watch_parent(parent: int) -> None:

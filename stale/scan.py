@@ -488,6 +488,12 @@ class RepoSet:
 
         self._prefetch[source] = Forked(work)
 
+    def close(self) -> None:
+        """Stop what `prefetch_touched` started and nothing asked for."""
+        for pending in self._prefetch.values():
+            pending.cancel()
+        self._prefetch.clear()
+
     def prepare_changes(self, fingerprints: Iterable[str]) -> None:
         """Work out `changes_since` for stored code fingerprints of configured repos."""
         from stale.incremental import split_fingerprint
@@ -1002,7 +1008,7 @@ def _run_scan(
         try:
             if since is not None and known:
                 props = store.all_page_properties(src.name)
-                if plain is not None:
+                if plain:
                     # Which pages the code moved under is worked out beside the code
                     # index (needed anyway: the workers fork with it), not after it.
                     plain_fp = repo_set.fingerprint(plain)
@@ -1079,6 +1085,8 @@ def _run_scan(
         result.elapsed_s = time.monotonic() - started
         store.finish_run(run_id, "failed", {**result.as_dict(), "error": str(e)})
         raise
+    finally:
+        repo_set.close()
     result.elapsed_s = time.monotonic() - started
     result.timings["index"] = repo_set.index_seconds
     result.index_cached = list(repo_set.cached)

@@ -281,3 +281,17 @@ def test_a_store_without_touch_points_is_filled_in_when_the_code_moves(
     con = sqlite3.connect(root / "old.db")
     assert con.execute("SELECT count(*) FROM verdicts WHERE touch IS NULL").fetchone()[0] == 0
     con.close()
+
+
+def test_forked_work_nobody_asks_for_is_stopped() -> None:
+    """A scan that fails before it asks: the child, blocked writing an answer
+    larger than the pipe holds, is stopped and reaped."""
+    work = parallel.Forked(lambda: "x" * (1 << 20))
+    assert work._child is not None
+    pid = work._child[0]
+    time.sleep(0.2)
+    os.kill(pid, 0)  # still there, waiting for a reader
+    work.cancel()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert work.result() == "x" * (1 << 20)  # asked after all: worked out here
