@@ -97,6 +97,7 @@ _EVIDENCE = st.builds(
 
 
 @given(evidence=st.lists(_EVIDENCE, max_size=4))
+@example(evidence=[Evidence("r", path=""), Evidence("r", path="a.py")])
 @FUZZ
 def test_evidence_paths_are_those_the_json_parser_finds(evidence: list[Evidence]) -> None:
     text = _evidence_to_json(tuple(evidence))
