@@ -760,7 +760,9 @@ def _run_scan(
         lost_any = False
         # What moved in the code since the stored verdicts, worked out before the
         # worker pool forks so that every worker inherits it (rechecks ask it).
-        repo_set.prepare_changes({aliases.get(v[1], v[1]) for v in known.values() if v[3]})
+        # (the fingerprints usable stored verdicts hold under, aliases followed)
+        stored_fps = {aliases.get(v[1], v[1]) for v in known.values() if v[3]}
+        repo_set.prepare_changes(stored_fps)
         # A connector that can list what changed since a time (MediaWiki recent
         # changes, Confluence CQL) is asked only for that, after a complete crawl.
         crawled_at = store.crawled_at(src.name)
@@ -1011,9 +1013,7 @@ def _run_scan(
                 if plain:
                     # Which pages the code moved under is worked out beside the code
                     # index (needed anyway: the workers fork with it), not after it.
-                    plain_fp = repo_set.fingerprint(plain)
-                    moved = {aliases.get(v[1], v[1]) for v in known.values() if v[3]}
-                    moved.discard(plain_fp)
+                    moved = stored_fps - {repo_set.fingerprint(plain)}
                     if moved and checker.workers > 1:  # on one core, nothing to overlap
                         repo_set.prefetch_touched(store, src.name, [(fp, plain) for fp in moved])
                         checker.build_index()
