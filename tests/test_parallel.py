@@ -295,3 +295,49 @@ def test_forked_work_nobody_asks_for_is_stopped() -> None:
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert work.result() == "x" * (1 << 20)  # asked after all: worked out here
+
+
+class _Node:
+    other: object = None
+
+
+def test_a_worker_collects_garbage_once_per_chunk_and_freezes_what_it_keeps() -> None:
+    """A worker runs without automatic collections (they walked the growing memo
+    again and again); each chunk ends with one young collection, which frees the
+    cycles the chunk made, and freezes what the chunk kept."""
+    import gc
+    import weakref
+
+    here = os.getpid()
+
+    def in_a_worker() -> tuple[bool, bool, bool, int, int] | None:
+        if os.getpid() == here:
+            return None  # never change the collector of the test process
+        parallel._init_worker(here)
+        a, b = _Node(), _Node()
+        a.other, b.other = b, a
+        cycle = weakref.ref(a)
+        del a, b
+        for _ in range(5000):  # would have set off automatic collections
+            _Node().other = []
+        left_alone = cycle() is not None
+        kept = [_Node() for _ in range(500)]
+        frozen = gc.get_freeze_count()
+        parallel._CONTEXT = object()  # type: ignore[assignment]  # no item needs it
+        parallel._check_chunk([])
+        return (
+            gc.isenabled(),
+            left_alone,
+            cycle() is None,
+            gc.get_freeze_count() - frozen - len(kept),
+            gc.get_count()[0],
+        )
+
+    found = parallel.Forked(in_a_worker).result()
+    assert found is not None, "the check ran in the test process, not in a forked child"
+    enabled, left_alone, collected, newly_frozen_beyond_kept, young = found
+    assert not enabled
+    assert left_alone  # no automatic collection between chunks
+    assert collected  # the chunk's cycle is freed when the chunk ends
+    assert newly_frozen_beyond_kept >= 0  # what the chunk kept is frozen, not walked again
+    assert young == 0
