@@ -427,11 +427,6 @@ class MarkdownFolderConnector:
             return None
         return real
 
-    def _files(self, root: Path) -> Iterator[Path]:
-        """Every page file, sorted by page id (see `_file_entries`)."""
-        for _, path in self._file_entries(root):
-            yield Path(path)
-
     def _file_entries(self, root: Path) -> Iterator[tuple[str, str]]:
         """(page id, path) of every page file, sorted by page id, without a Path
         object per file (a listing of 100k files is done on every crawl). Plain
@@ -541,8 +536,10 @@ class MarkdownFolderConnector:
             content_hash=content_hash(text, str(size)),
         )
 
-    def _read(self, root: Path, path: Path) -> Page:
-        page_id = path.relative_to(root).as_posix()  # (checks that it is under the root)
+    def _read(self, root: Path, path: Path, page_id: str | None = None) -> Page:
+        """The page in file `path`; `page_id`: its id when the listing gave it."""
+        if page_id is None:
+            page_id = path.relative_to(root).as_posix()  # (checks that it is under the root)
         try:
             raw, size = self._read_capped(root, path)
             if size > self.max_page_bytes:
@@ -630,8 +627,8 @@ class MarkdownFolderConnector:
         root = self._check_root()
         self.listed_ids = None
         if since is None:
-            for path in self._files(root):
-                yield self._read(root, path)
+            for page_id, file in self._file_entries(root):
+                yield self._read(root, Path(file), page_id)
             return
         cutoff = since.timestamp() - CHANGE_SLACK_S
         listed: set[str] = set()
@@ -644,7 +641,7 @@ class MarkdownFolderConnector:
                 continue  # gone since it was listed
             if max(own.st_ctime, st.st_ctime, st.st_mtime) < cutoff:
                 continue
-            yield self._read(root, Path(file))
+            yield self._read(root, Path(file), page_id)
         self.listed_ids = listed
 
     def owns(self, ref: str) -> str | None:

@@ -47,9 +47,9 @@ def _scan(
     read: list[str] = []
     real = MarkdownFolderConnector._read
 
-    def counting(self, root_: Path, path: Path):  # type: ignore[no-untyped-def]
+    def counting(self, root_: Path, path: Path, page_id: str | None = None):  # type: ignore[no-untyped-def]
         read.append(path.name)
-        return real(self, root_, path)
+        return real(self, root_, path, page_id)
 
     monkeypatch.setattr(MarkdownFolderConnector, "_read", counting)
     cfg = parse_config(tomllib.loads((root / "stale.toml").read_text()), root)
