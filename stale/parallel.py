@@ -28,7 +28,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -276,6 +276,29 @@ def _init_worker(parent: int) -> None:
     gc.disable()
 
 
+@contextlib.contextmanager
+def collections_by_batch() -> Iterator[None]:
+    """No automatic garbage collections in this process meanwhile: the caller
+    calls `collect_young` at its own steps (a scan: after each batch it writes).
+    A scan builds large containers that live as long as it does (the stored
+    verdicts, a listing of every page file) and the automatic collections walked
+    them again while they grew: about half a second of a re-scan's own CPU."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def collect_young() -> None:
+    """Free what was left in cycles since the last collection: one collection of
+    the young generations, which hold every object made since (no automatic
+    collection moves them on meanwhile); what survives is not walked again."""
+    gc.collect(1)
+
+
 def _collect_chunk_garbage() -> None:
     """Collect what one chunk left in cycles, then freeze the survivors (the memo
     entries and cache lines the chunk added) so no later collection walks them
@@ -283,7 +306,7 @@ def _collect_chunk_garbage() -> None:
     chunk before), so the two young generations hold all that a collection must
     look at, and a collection costs what the chunk kept, not all the worker holds.
     A frozen object is still freed when its last reference goes."""
-    gc.collect(1)
+    collect_young()
     gc.freeze()
 
 

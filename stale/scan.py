@@ -30,7 +30,14 @@ from stale.model import (
     Status,
     Verdict,
 )
-from stale.parallel import CheckContext, Forked, PageChecker, resolve_workers
+from stale.parallel import (
+    CheckContext,
+    Forked,
+    PageChecker,
+    collect_young,
+    collections_by_batch,
+    resolve_workers,
+)
 from stale.store import (
     PageRows,
     ScanLock,
@@ -729,6 +736,7 @@ def _run_scan(
         t0 = time.perf_counter()
         store.write_rows(batch, run_id=run_id, settings_fingerprint=settings_fp)
         store_seconds += time.perf_counter() - t0
+        collect_young()  # see collections_by_batch
 
     def scan_source(src: SourceConfig, connector: Connector) -> None:
         describe = getattr(connector, "describe", None)
@@ -1074,7 +1082,7 @@ def _run_scan(
                 result.forgotten += store.forget_unseen(src.name, run_id)
 
     try:
-        with checker:
+        with checker, collections_by_batch():  # the semantic pass: as usual
             for src, connector in connectors:
                 scan_source(src, connector)
         result.workers = checker.workers if checker.pooled else 1

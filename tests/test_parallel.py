@@ -341,3 +341,37 @@ def test_a_worker_collects_garbage_once_per_chunk_and_freezes_what_it_keeps() ->
     assert collected  # the chunk's cycle is freed when the chunk ends
     assert newly_frozen_beyond_kept >= 0  # what the chunk kept is frozen, not walked again
     assert young == 0
+
+
+def test_a_scan_collects_garbage_per_written_batch_not_automatically(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a scan crawls and checks, automatic collections are off (they walked
+    its large, long-lived containers again and again); each batch it writes ends
+    with a young collection, so cycles do not pile up; afterwards the collector
+    is as it was."""
+    import gc
+    import tomllib
+    import weakref
+
+    from stale import scan
+
+    monkeypatch.setattr(scan, "BATCH_SIZE", 4)
+    cycles: list[weakref.ref[_Node]] = []
+    during: list[tuple[bool, bool]] = []  # (collector on, the first cycle still there)
+
+    def on_page(page: object, status: object) -> None:
+        a, b = _Node(), _Node()
+        a.other, b.other = b, a
+        cycles.append(weakref.ref(a))
+        during.append((gc.isenabled(), cycles[0]() is not None))
+
+    cfg = parse_config(tomllib.loads(_config(corpus, str(tmp_path / "gc.db"), 1)), corpus)
+    assert gc.isenabled()
+    with Store.open(cfg.store) as db:
+        result = run_scan(cfg, db, on_page=on_page)
+    assert result.rechecked == PAGES == len(during)
+    assert gc.isenabled()
+    assert not any(on for on, _ in during)
+    assert during[1][1]  # no automatic collection between two pages
+    assert not during[-1][1]  # freed when a batch was written
