@@ -28,13 +28,14 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from stale import collector
 from stale.model import Page
 from stale.store import PageRows, Store, StoredCheck, close_inherited_locks
 
@@ -269,45 +270,9 @@ def _init_worker(parent: int) -> None:
     close_inherited_locks()
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     # A worker's long-lived objects grow as it goes (the finding memo, the
-    # encoders' caches): the collector's automatic full collections walked all of
-    # them again and again, about a tenth of a worker's CPU. Checking pages makes
-    # almost no cyclic garbage, so the worker collects once per chunk instead (see
-    # `_collect_chunk_garbage`).
+    # encoders' caches): automatic full collections walked all of them again and
+    # again, about a tenth of a worker's CPU. It collects once per chunk instead.
     gc.disable()
-
-
-@contextlib.contextmanager
-def collections_by_batch() -> Iterator[None]:
-    """No automatic garbage collections in this process meanwhile: the caller
-    calls `collect_young` at its own steps (a scan: after each batch it writes).
-    A scan builds large containers that live as long as it does (the stored
-    verdicts, a listing of every page file) and the automatic collections walked
-    them again while they grew: about half a second of a re-scan's own CPU."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def collect_young() -> None:
-    """Free what was left in cycles since the last collection: one collection of
-    the young generations, which hold every object made since (no automatic
-    collection moves them on meanwhile); what survives is not walked again."""
-    gc.collect(1)
-
-
-def _collect_chunk_garbage() -> None:
-    """Collect what one chunk left in cycles, then freeze the survivors (the memo
-    entries and cache lines the chunk added) so no later collection walks them
-    again. Everything older is frozen already (`PageChecker._start`, and each
-    chunk before), so the two young generations hold all that a collection must
-    look at, and a collection costs what the chunk kept, not all the worker holds.
-    A frozen object is still freed when its last reference goes."""
-    collect_young()
-    gc.freeze()
 
 
 def _check_chunk(items: Sequence[tuple[Page | FromStore, tuple[str, ...]]]) -> _ChunkResult:
@@ -318,7 +283,8 @@ def _check_chunk(items: Sequence[tuple[Page | FromStore, tuple[str, ...]]]) -> _
     try:
         return check_items(ctx, items, timings), timings
     finally:
-        _collect_chunk_garbage()
+        # the memo entries and cache lines this chunk added: never walked again
+        collector.collect_young_and_freeze()
 
 
 #: One small page per front end, extracted in the parent before the workers fork

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stale import __version__, plugins
+from stale import __version__, collector, plugins
 from stale.config import Config, ConfigError, JudgeConfig, LimitsConfig, SourceConfig
 from stale.judge import judge, unknown_verdict
 from stale.model import (
@@ -30,14 +30,7 @@ from stale.model import (
     Status,
     Verdict,
 )
-from stale.parallel import (
-    CheckContext,
-    Forked,
-    PageChecker,
-    collect_young,
-    collections_by_batch,
-    resolve_workers,
-)
+from stale.parallel import CheckContext, Forked, PageChecker, resolve_workers
 from stale.store import (
     PageRows,
     ScanLock,
@@ -736,7 +729,7 @@ def _run_scan(
         t0 = time.perf_counter()
         store.write_rows(batch, run_id=run_id, settings_fingerprint=settings_fp)
         store_seconds += time.perf_counter() - t0
-        collect_young()  # see collections_by_batch
+        collector.collect_young()  # automatic collections are paused meanwhile
 
     def scan_source(src: SourceConfig, connector: Connector) -> None:
         describe = getattr(connector, "describe", None)
@@ -1082,7 +1075,7 @@ def _run_scan(
                 result.forgotten += store.forget_unseen(src.name, run_id)
 
     try:
-        with checker, collections_by_batch():  # the semantic pass: as usual
+        with checker, collector.paused():  # see stale.collector (the semantic pass: as usual)
             for src, connector in connectors:
                 scan_source(src, connector)
         result.workers = checker.workers if checker.pooled else 1

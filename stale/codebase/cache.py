@@ -16,19 +16,18 @@ owned by this user and writable by nobody else. Anything wrong with a file
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import os
 import pickle
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stale import __version__
+from stale import __version__, collector
 
 if TYPE_CHECKING:
     from stale.codebase.index import CodeIndex
@@ -197,20 +196,6 @@ def wait_for_writes() -> None:
             os.waitpid(pid, 0)
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading or building an index makes millions of objects that live as long as
-    the scan, and none of them is garbage: the cyclic collector would walk the
-    whole heap (pages and verdicts read before included) again and again meanwhile."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def build_index_cached(
     name: str,
     path: Path,
@@ -221,7 +206,9 @@ def build_index_cached(
 ) -> tuple[CodeIndex, bool]:
     """(index, loaded from the cache) for one repository. `background`: write the
     cache in a child process (`wait_for_writes` before relying on the files)."""
-    with _gc_paused():
+    # Loading or building an index makes millions of objects that live as long as
+    # the scan, and none of them is garbage.
+    with collector.paused():
         return _build_index_cached(name, path, limits, cache_dir, background)
 
 
