@@ -76,27 +76,32 @@ def _extract(page: Page, max_claims: int) -> list[Claim]:
     page_hist = page_is_historical(page)
     seen: set[str] = set()
     claims: list[Claim] = []
+    # locals for the loop below: it runs once per draft (tens a page)
     source, page_id = page.source, page.page_id
     suppressed = sup.page or sup.subjects or sup.lines
+    drops, see, keep = sup.drops, seen.add, claims.append
     for d, hist in found:
-        if suppressed and sup.drops(d.subject, d.line):
+        line = d.line
+        if suppressed and drops(d.subject, line):
             continue
-        hint = d.kind in HINT_KINDS
+        kind = d.kind
+        column = d.column
         claim = new_claim(
             source,
             page_id,
-            d.kind,
+            kind,
             d.subject,
             d.value,
             d.context,
-            new_span(max(d.line, 1), max(d.column, 1)),
-            False if hint else (hist or page_hist),
+            new_span(line if line > 1 else 1, column if column > 1 else 1),
+            False if kind in HINT_KINDS else (hist or page_hist),
             d.text[:200],
         )
-        if claim.key in seen:
+        key = claim.key
+        if key in seen:
             continue
-        seen.add(claim.key)
-        claims.append(claim)
+        see(key)
+        keep(claim)
         if len(claims) >= max_claims:
             break
     return claims

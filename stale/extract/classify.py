@@ -34,11 +34,17 @@ from stale.extract.config_blocks import (
     config_block_claims,
     is_config_path,
 )
-from stale.extract.context import SectionTracker, block_inherits_historical, sentence_is_historical
-from stale.extract.dates import find_dates
+from stale.extract.context import (
+    SENTENCE_CUE_STEMS,
+    SectionTracker,
+    block_inherits_historical,
+    sentence_is_historical,
+)
+from stale.extract.dates import DATE_STEMS, find_dates
 from stale.extract.links import URL_RE, repo_link
 from stale.extract.patterns import (
     PLATFORM_NAMES,
+    SPACE_RE,
     endpoint_subject,
     env_name,
     image_version,
@@ -93,6 +99,9 @@ _CONFIG_WORDS_RE = re.compile(
     r"|parameters|param|params|values\.ya?ml|property|properties)\b",
     re.IGNORECASE,
 )
+#: _CONFIG_WORDS_RE for lower-cased ASCII text (its letters are all lower-case):
+#: the same answer, from a search that need not fold case.
+_CONFIG_WORDS_LOW_RE = re.compile(_CONFIG_WORDS_RE.pattern)
 #: _CONFIG_WORDS_RE needs one of these (every alternative holds one).
 _CONFIG_WORD_STEMS = ("config", "setting", "key", "option", "param", "values", "propert")
 _DEFAULT_WORD_RE = re.compile(r"\bdefault", re.IGNORECASE)
@@ -221,15 +230,41 @@ def stated_defaults(s: Sentence) -> dict[int, str]:
     """Index of an inline code in `s` -> the default value the sentence states."""
     if not s.codes:
         return {}
-    # each pattern needs "default", or "set"/"configured": most sentences hold neither
     has_default = may_contain(s.text, _DEFAULT_STEMS)
-    has_set = may_contain(s.text, _SET_STEMS)
-    if not (has_default or has_set):
+    default_word = has_default and _DEFAULT_WORD_RE.search(s.text) is not None
+    return _stated_defaults(s, has_default, may_contain(s.text, _SET_STEMS), default_word)
+
+
+#: The patterns of _DEFAULT_PATTERNS to run, in their order, by (the text may hold a
+#: _DEFAULT_STEMS stem, it may hold a _SET_STEMS one).
+_PATTERNS_BY_STEMS = {
+    (d, st): tuple(rx for stems, rx in _DEFAULT_PATTERNS if (d if stems is _DEFAULT_STEMS else st))
+    for d in (False, True)
+    for st in (False, True)
+}
+#: Each _SET_STEMS pattern needs one of these in the text ("set to", "sets `x`",
+#: "configured"): "set" alone is in most sentences that say "setting(s)" or "reset".
+_SET_CUE_RE = re.compile(r"set\s+to|sets\s|configured", re.IGNORECASE)
+#: ... for lower-cased ASCII text (a search that starts at an "s" or a "c" only).
+_SET_CUE_LOW_RE = re.compile(_SET_CUE_RE.pattern)
+
+
+def _stated_defaults(
+    s: Sentence, has_default: bool, has_set: bool, default_word: bool, low: str | None = None
+) -> dict[int, str]:
+    """stated_defaults(s) given may_contain(s.text, _DEFAULT_STEMS), may_contain(s.text,
+    _SET_STEMS) and has_default_word(s.text); `low`: s.text lower-cased when ASCII."""
+    if has_set:
+        if low is not None:
+            has_set = _SET_CUE_LOW_RE.search(low) is not None
+        else:
+            has_set = _SET_CUE_RE.search(s.text) is not None
+    # each pattern needs "default", or "set"/"configured": most sentences hold neither
+    if not (has_default or has_set) or not s.codes:
         return {}
-    stems_in = {_DEFAULT_STEMS: has_default, _SET_STEMS: has_set}
-    patterns = [rx for stems, rx in _DEFAULT_PATTERNS if stems_in[stems]]
-    if has_default and _DEFAULT_WORD_RE.search(s.text):
-        patterns.append(_SET_TO)
+    patterns = _PATTERNS_BY_STEMS[has_default, has_set]
+    if default_word:
+        patterns += (_SET_TO,)
     parts: list[str] = []
     pos = 0
     for i, c in enumerate(s.codes):
@@ -346,6 +381,24 @@ class Classifier:
                 return col + 1
         return 1
 
+    def _code_column(self, line: int, code: str) -> int:
+        """Column of an inline code span's text on its line: right after the first
+        "`code" found past the line start, else where the code text is first found."""
+        lines = self.lines
+        if 1 <= line <= len(lines) and len(lines[line - 1]) <= _LONG_LINE:
+            # _column's two searches inline, for the usual short line (no cursor)
+            text = lines[line - 1]
+            col = text.find("`" + code)
+            if col >= 1:
+                return col + 2
+            if code:
+                col = text.find(code)
+                if col >= 0:
+                    return col + 1
+            return 1
+        col = self._column(line, "`" + code)
+        return col + 1 if col > 1 else self._column(line, code)
+
     def _locate(self, fragment: str, start: int) -> tuple[int, int]:
         """(line, column) of a prose fragment at or after line `start`."""
         for needle in (fragment, fragment.split()[0] if fragment.split() else ""):
@@ -360,81 +413,121 @@ class Classifier:
     # ---------------------------------------------------------------- prose
 
     def _sentence(self, s: Sentence) -> None:
-        s = normalize_row(s)
-        hist = self.sections.historical or sentence_is_historical(s.text)
-        text = s.text[:200]
-        prose = _blank_codes(s)
-
+        if s.cells:  # only a table row can be one normalize_row changes
+            s = normalize_row(s)
+        stext = s.text
+        # lower-cased once for every stem test of this sentence (a may_contain each
+        # lower-cased it again); None for non-ASCII text, which may hold any stem
+        low = stext.lower() if stext.isascii() else None
+        hist = self.sections.historical or (
+            (low is None or any(map(low.__contains__, SENTENCE_CUE_STEMS)))
+            and sentence_is_historical(stext)
+        )
+        text = stext[:200]
         if s.codes:
-            self._inline_codes(s, prose, text, hist)
-
-        def at(
-            kind: ClaimKind,
-            subject: str,
-            value: str | None,
-            frag: str,
-            ctx: str | None = None,
-            h: bool = hist,
-        ) -> None:
-            line, col = self._locate(frag, s.line)
-            self._emit(Draft(kind, subject, value, ctx, line, col, text), h)
+            prose = _blank_codes(s)
+            low_prose = prose.lower() if low is not None else None
+            self._inline_codes(s, prose, low, low_prose, text, hist)
+        else:
+            prose, low_prose = stext, low
+        at = self._at
 
         if "/" in prose:  # the endpoint pattern needs a "/" (the route)
             for m in _PROSE_ENDPOINT_RE.finditer(prose):
                 route = normalize_route(m.group(2).rstrip(".:!?"))
                 if route:
-                    at(ClaimKind.ENDPOINT, f"{m.group(1)} {route}", None, m.group(0))
-        unticked = s.text.replace("`", " ")
+                    subject = f"{m.group(1)} {route}"
+                    at(s, text, hist, ClaimKind.ENDPOINT, subject, None, m.group(0))
+        unticked = stext.replace("`", " ")
         for subject, ver, off in prose_versions(unticked):
             frag = unticked[off : off + 40].split(" ")[0]
-            at(ClaimKind.VERSION, subject, ver, frag)
-        if may_contain(prose, _MARKER_STEMS):  # one test for the usual sentence with none
+            at(s, text, hist, ClaimKind.VERSION, subject, ver, frag)
+        # one test for the usual sentence with no marker stem
+        if low_prose is None or any(map(low_prose.__contains__, _MARKER_STEMS)):
             for subject, stems, rx in _MARKERS:
                 mm = rx.search(prose) if may_contain(prose, stems) else None
                 if mm:
-                    at(ClaimKind.MARKER, subject, None, mm.group(0), h=False)
-        for subject, iso, off in find_dates(unticked):
-            at(ClaimKind.DATE, subject, iso, unticked[off : off + 30].split(" ")[0], h=False)
-        hrefs = [(lk.href, lk.line) for lk in s.links]
-        if "://" in prose:  # URL_RE needs the "://"
-            hrefs += [(m.group(0), 0) for m in URL_RE.finditer(prose)]
-        for href, line in hrefs:
-            rl = repo_link(href)
-            if rl:
-                ln, col = self._locate(href, line or s.line)
-                self._emit(Draft(ClaimKind.LINK, rl[1], None, rl[0], ln, col, text), hist)
+                    at(s, text, False, ClaimKind.MARKER, subject, None, mm.group(0))
+        # the date stems hold no "`" or blank: the text holds one iff `unticked` does
+        if low is None or any(map(low.__contains__, DATE_STEMS)):
+            for subject, iso, off in find_dates(unticked):
+                frag = unticked[off : off + 30].split(" ")[0]
+                at(s, text, False, ClaimKind.DATE, subject, iso, frag)
+        if s.links or "://" in prose:
+            hrefs = [(lk.href, lk.line) for lk in s.links]
+            if "://" in prose:  # URL_RE needs the "://"
+                hrefs += [(m.group(0), 0) for m in URL_RE.finditer(prose)]
+            for href, line in hrefs:
+                rl = repo_link(href)
+                if rl:
+                    ln, col = self._locate(href, line or s.line)
+                    self._emit(Draft(ClaimKind.LINK, rl[1], None, rl[0], ln, col, text), hist)
 
-    def _inline_codes(self, s: Sentence, prose: str, text: str, hist: bool) -> None:
-        """The claims of a sentence's inline code spans."""
+    def _at(
+        self,
+        s: Sentence,
+        text: str,
+        hist: bool,
+        kind: ClaimKind,
+        subject: str,
+        value: str | None,
+        frag: str,
+    ) -> None:
+        """Emit a claim of prose `s`, placed where `frag` is first found from its line."""
+        line, col = self._locate(frag, s.line)
+        self._emit(Draft(kind, subject, value, None, line, col, text), hist)
+
+    def _inline_codes(
+        self,
+        s: Sentence,
+        prose: str,
+        low: str | None,
+        low_prose: str | None,
+        text: str,
+        hist: bool,
+    ) -> None:
+        """The claims of a sentence's inline code spans (`low`, `low_prose`: the text
+        and the prose lower-cased when ASCII, as in _sentence)."""
         prog_ctx, external = self._programs(s, prose)
         config_ctx = self._config_context(s)
-        # prose is the text with blanks for the spans: when the text holds no config
-        # word stem, neither does the prose
-        stems = may_contain(s.text, _CONFIG_WORD_STEMS)
-        cues = _Cues(
-            stems and has_config_words(prose),  # config_words
-            stems and has_config_words(s.text),  # config_words_text
-            has_default_word(s.text),  # default_word
-        )
-        defaults = stated_defaults(s)
-        for k, v in table_defaults(s).items():
-            defaults.setdefault(k, v)
+        stext = s.text
+        # has_config_words and has_default_word, their stem tests made on `low`: the
+        # prose is the text with blanks for the spans, so it holds a stem only if the
+        # text does
+        if low is None:
+            config_words = _CONFIG_WORDS_RE.search(prose) is not None
+            config_words_text = _CONFIG_WORDS_RE.search(stext) is not None
+        elif any(map(low.__contains__, _CONFIG_WORD_STEMS)):
+            # ASCII text and prose: searched lower-cased
+            config_words = _CONFIG_WORDS_LOW_RE.search(low_prose or "") is not None
+            config_words_text = _CONFIG_WORDS_LOW_RE.search(low) is not None
+        else:
+            config_words = config_words_text = False
+        has_default = low is None or any(map(low.__contains__, _DEFAULT_STEMS))
+        default_word = has_default and _DEFAULT_WORD_RE.search(stext) is not None
+        cues = _CUES[config_words, config_words_text, default_word]
+        has_set = low is None or any(map(low.__contains__, _SET_STEMS))
+        defaults = _stated_defaults(s, has_default, has_set, default_word, low)
+        if s.cells:  # table_defaults says nothing about any other sentence
+            for k, v in table_defaults(s).items():
+                defaults.setdefault(k, v)
 
+        emit = self.found.append
         for i, code in enumerate(s.codes):
             drafts = inline_code_drafts(
                 code.text, defaults.get(i), prog_ctx, external, config_ctx, cues
             )
-            col = self._column(code.line, "`" + code.text)
-            if col > 1:
-                col += 1
-            else:
-                col = self._column(code.line, code.text)
+            col = self._code_column(code.line, code.text)
             for d in drafts:
-                self._emit(Draft(d.kind, d.subject, d.value, d.context, code.line, col, text), hist)
+                emit((Draft(d.kind, d.subject, d.value, d.context, code.line, col, text), hist))
 
     def _programs(self, s: Sentence, prose: str) -> tuple[str | None, bool]:
         """The script a sentence's flags belong to, and whether it names an
-        external tool (whose flags are then not claims)."""
+        external tool (whose flags are then not claims).
+
+        Whether the prose names a tool is asked only when it can matter: the
+        answer reaches no claim but a flag's (inline_code_drafts -> _flag), and
+        that one only without a script; a flag is a span starting with "-"."""
         ctx: str | None = None
         external = False
         for c in s.codes:
@@ -444,7 +537,12 @@ class Classifier:
             c2, ext = program
             ctx = ctx or c2
             external = external or ext
-        if not external and not PROSE_TOOL_NAMES.isdisjoint(_PROSE_WORD_RE.findall(prose)):
+        if (
+            not external
+            and ctx is None
+            and any(c.text.lstrip().startswith("-") for c in s.codes)
+            and not PROSE_TOOL_NAMES.isdisjoint(_PROSE_WORD_RE.findall(prose))
+        ):
             external = True
         return ctx, external
 
@@ -478,13 +576,14 @@ class Classifier:
         line = b.first_line + idx
         raw = b.lines[idx] if idx < len(b.lines) else ""
         text = raw.strip()[:200]
+        emit = self.found.append
         for d in drafts:
-            last = d.subject.split(" ")[-1]
+            last = d.subject.rpartition(" ")[2]  # the last word (or all of a single one)
             col = raw.find(last)
             if col < 0:
-                col = raw.find(last.rsplit(".", 1)[-1])
-            col = max(col + 1, 1)
-            self._emit(Draft(d.kind, d.subject, d.value, d.context, line, col, text), hist)
+                col = raw.find(last.rpartition(".")[2])
+            col = col + 1 if col >= 0 else 1
+            emit((Draft(d.kind, d.subject, d.value, d.context, line, col, text), hist))
 
     def _shell(self, b: CodeBlock, hist: bool, console: bool) -> None:
         for idx, cmd in shell_commands(b.lines, console):
@@ -527,6 +626,12 @@ class _Cues(NamedTuple):
     default_word: bool  # the whole text says default
 
 
+#: The eight _Cues, made once (a NamedTuple is made in Python code, per sentence).
+_CUES = {
+    (a, b, c): _Cues(a, b, c) for a in (False, True) for b in (False, True) for c in (False, True)
+}
+
+
 @lru_cache(maxsize=8192)
 def inline_code_drafts(
     raw: str,
@@ -547,10 +652,10 @@ def inline_code_drafts(
     ep = endpoint_subject(t)
     if ep:
         return (Draft(ClaimKind.ENDPOINT, ep),)
-    kv = _KV_RE.match(t)
+    kv = _KV_RE.match(t) if "=" in t or ":" in t else None  # it needs one of them
     if kv and not t.startswith("-"):
         return _key_value(kv.group(1), kv.group(3), config_ctx, cues)
-    if any(ch.isspace() for ch in t):
+    if SPACE_RE.search(t):
         first = t.split()[0]
         if flag_subject(first):
             return _flag(first, default, prog_ctx, external)
@@ -617,7 +722,7 @@ def _code_program(t: str) -> tuple[str | None, bool] | None:
     empty code or a flag."""
     if not t or t.startswith("-"):
         return None
-    if any(ch.isspace() for ch in t):
+    if SPACE_RE.search(t):
         return command_context(t)
     ext = t in EXTERNAL_TOOLS or t in INTERPRETERS or t in ("npm", "yarn", "pnpm")
     return program_context(t), ext
@@ -651,12 +756,17 @@ def _blank_codes(s: Sentence) -> str:
 # -------------------------------------------------------------- block helpers
 
 
+def _prompt(line: str) -> re.Match[str] | None:
+    """_PROMPT_RE.match(line), not tried on a line without the "$" or "%" it needs."""
+    return _PROMPT_RE.match(line) if "$" in line or "%" in line else None
+
+
 def looks_like_shell(lines: tuple[str, ...]) -> bool:
     """An unlabeled block is shell when its lines are prompts or commands."""
     body = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     if not body:
         return False
-    if any(_PROMPT_RE.match(ln) for ln in body):
+    if any(map(_prompt, body)):
         return True
     hits = sum(1 for ln in body if _looks_like_command(ln.strip()))
     return hits >= 1 and hits >= 0.8 * len(body)
@@ -689,7 +799,7 @@ def shell_commands(lines: tuple[str, ...], console: bool) -> list[tuple[int, str
     prompts (or is a console block), lines without one are output. "# " lines
     are comments, except in console blocks where "# " is a root prompt before a
     known program."""
-    prompted = console or any(_PROMPT_RE.match(ln) for ln in lines)
+    prompted = console or any(map(_prompt, lines))
     out: list[tuple[int, str]] = []
     heredoc: str | None = None
     idx = 0
@@ -705,7 +815,7 @@ def shell_commands(lines: tuple[str, ...], console: bool) -> list[tuple[int, str
         stripped = raw.strip()
         if not stripped:
             continue
-        m = _PROMPT_RE.match(raw)
+        m = _prompt(raw)
         if m:
             cmd = raw[m.end() :]
         elif stripped.startswith("#"):

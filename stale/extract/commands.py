@@ -118,6 +118,8 @@ _OPERATORS = frozenset({";", "&&", "||", "|", "&", "(", ")", ";;", "|&"})
 _REDIRECT_OUT = re.compile(r"^\d*(?:>|>>|&>|>&|>\|)$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9._-]*$")
 _SCRIPT_NAME_RE = re.compile(r"^[A-Za-z0-9:_./@-]+$")
+_MODULE_RE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+_MAKE_TARGET_RE = re.compile(r"[A-Za-z0-9_./-]+")
 
 
 #: The shell words of a line without quotes, backslashes or "#", exactly as
@@ -164,10 +166,12 @@ def tokenize(line: str) -> list[list[str]]:
 
 def flag_subject(token: str) -> str | None:
     """`--region`, `--region=eu`, `-r` -> the flag; else None."""
+    if not token.startswith("-"):  # both patterns need it; most words are no flag
+        return None
     m = _LONG_FLAG_RE.match(token)
     if m:
         name = m.group(1)
-        if any(w in PLACEHOLDER_WORDS for w in name.lstrip("-").lower().split("-")):
+        if not PLACEHOLDER_WORDS.isdisjoint(name.lstrip("-").lower().split("-")):
             return None
         return name
     if _SHORT_FLAG_RE.match(token):
@@ -207,6 +211,10 @@ def _flags(args: list[str], context: str | None) -> list[Draft]:
 
 def _strip_redirects(words: list[str]) -> tuple[list[str], list[str]]:
     """Drop output redirections; return (words, input files)."""
+    # every redirection word holds one of "<>&": most commands have none
+    joined = "".join(words)
+    if not ("<" in joined or ">" in joined or "&" in joined):
+        return list(words), []
     kept: list[str] = []
     inputs: list[str] = []
     skip = False
@@ -278,7 +286,7 @@ def _skip_prefix(words: list[str]) -> tuple[int, list[Draft]]:
     i = 0
     n = len(words)
     while i < n:
-        m = _ASSIGN_RE.match(words[i])
+        m = _ASSIGN_RE.match(words[i]) if "=" in words[i] else None
         if m:
             name = env_name(m.group(1))
             if name:
@@ -343,7 +351,7 @@ def _make(args: list[str]) -> list[Draft]:
             continue
         if a.startswith("-") or "=" in a or a.isdigit():
             continue
-        if re.fullmatch(r"[A-Za-z0-9_./-]+", a) and not is_placeholder(a):
+        if _MAKE_TARGET_RE.fullmatch(a) and not is_placeholder(a):
             out.append(Draft(ClaimKind.COMMAND, f"make {a}"))
     return out
 
@@ -380,7 +388,7 @@ def _interpreter(base: str, args: list[str]) -> list[Draft]:
             if (
                 root in PY_TOOL_MODULES
                 or root in sys.stdlib_module_names
-                or not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", mod)
+                or not _MODULE_RE.fullmatch(mod)
                 or is_placeholder(mod.replace(".", "-"))
             ):
                 return []

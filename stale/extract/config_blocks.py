@@ -144,6 +144,9 @@ def _key_on_line(line: str, key: str) -> bool:
 
 def _parse(kind: str, text: str) -> list[Any]:
     if kind == "yaml":
+        plain = plain_yaml(text)
+        if plain is not None:
+            return plain
         from stale.yamlsafe import load_all
 
         return [d for d in load_all(text) if isinstance(d, dict)]
@@ -161,6 +164,84 @@ def _parse(kind: str, text: str) -> list[Any]:
         cp.read_string(text)
         return [{s: dict(cp.items(s, raw=True)) for s in cp.sections()}]
     return []
+
+
+#: A line plain_yaml reads: a key (a plain word) and a colon, at some indentation,
+#: then nothing (a nested mapping or null follows) or a plain word or a decimal
+#: number (the value). Plain words start with a letter or "_", so YAML reads
+#: none of them as a number, a date or a timestamp; the words it reads as
+#: booleans or null are in _PLAIN_YAML_NOT_STR.
+_PLAIN_YAML_LINE = re.compile(
+    r"( *)([A-Za-z_][A-Za-z0-9_.-]*):(?: +(?:([A-Za-z_][A-Za-z0-9_.-]*)"
+    r"|(0|[1-9][0-9]{0,17})|((?:0|[1-9][0-9]{0,17})\.[0-9]{1,17})))? *"
+)
+#: Lower-cased, every plain word YAML 1.1 (PyYAML's resolver) reads as a boolean
+#: or as null (a superset: "nUll" is a string there, and is left to YAML here).
+_PLAIN_YAML_NOT_STR = frozenset({"yes", "no", "true", "false", "on", "off", "null"})
+#: A blank line or a comment line (printable ASCII: YAML refuses control characters
+#: anywhere, and "\r", "\x85", "\u2028" would end the comment).
+_PLAIN_YAML_SKIP = re.compile(r" *(?:#[ -~]*)?")
+
+
+def plain_yaml(text: str) -> list[Any] | None:
+    """The documents stale.yamlsafe.load_all reads from `text` (only the mappings),
+    read without YAML, for the usual snippet: nested block mappings of plain
+    words and decimal numbers, comment lines and blank lines. None for anything
+    else (YAML decides): another line, a tab, a duplicate key, a nested mapping
+    under a key with a value, an indentation that closes no open mapping, a
+    first key that is indented, a long line. tests/test_extract_speed_paths.py
+    checks it against YAML on random snippets.
+
+    PyYAML builds each node in Python code: some tens of microseconds a key."""
+    root: dict[str, Any] = {}
+    # open mappings, innermost last: (indentation of its keys, the mapping)
+    stack: list[tuple[int, dict[str, Any]]] = []
+    # the key of the last entry when it had no value (a nested mapping may follow)
+    pending: tuple[dict[str, Any], str] | None = None
+    for line in text.split("\n"):
+        if len(line) > 200:
+            return None
+        m = _PLAIN_YAML_LINE.fullmatch(line)
+        if m is None:
+            if _PLAIN_YAML_SKIP.fullmatch(line):
+                continue
+            return None
+        indent = len(m.group(1))
+        key, word, integer, decimal = m.group(2, 3, 4, 5)
+        if key.lower() in _PLAIN_YAML_NOT_STR:
+            return None
+        if not stack:
+            if indent:
+                return None
+            stack.append((0, root))
+        elif indent > stack[-1][0]:
+            if pending is None or indent > 100:
+                return None
+            child: dict[str, Any] = {}
+            pending[0][pending[1]] = child
+            stack.append((indent, child))
+        else:
+            while indent < stack[-1][0]:
+                stack.pop()
+            if indent != stack[-1][0]:
+                return None
+        mapping = stack[-1][1]
+        if key in mapping:
+            return None
+        value: Any = None
+        pending = None
+        if word is not None:
+            if word.lower() in _PLAIN_YAML_NOT_STR:
+                return None
+            value = word
+        elif integer is not None:
+            value = int(integer)
+        elif decimal is not None:
+            value = float(decimal)
+        else:
+            pending = (mapping, key)
+        mapping[key] = value
+    return [root] if stack else []
 
 
 #: Blocks up to this many characters are memoised (the same snippet is often

@@ -115,12 +115,29 @@ _SECTION_RE = re.compile(
 )
 
 
+#: A word of each page cue, lower-case (as SENTENCE_CUE_STEMS for its cues).
+PAGE_CUE_STEMS: tuple[str, ...] = (
+    "adr",
+    "mortem",
+    "incident",
+    "retro",
+    "changelog",
+    "history",
+    "release",
+)
+
+
 def page_is_historical(page: Page) -> bool:
     """True for ADRs, postmortems, incident reports, changelogs and the like."""
     kind = (page.prop("type") or "").strip().lower()
     if kind and _PAGE_RE.fullmatch(kind):
         return True
-    return bool(_PAGE_RE.search(page.title or "") or _PAGE_RE.search(page.page_id or ""))
+    # most titles and page ids hold no cue word: skip the case-blind cue regex
+    title, page_id = page.title or "", page.page_id or ""
+    return bool(
+        (may_contain(title, PAGE_CUE_STEMS) and _PAGE_RE.search(title))
+        or (may_contain(page_id, PAGE_CUE_STEMS) and _PAGE_RE.search(page_id))
+    )
 
 
 def sentence_is_historical(text: str) -> bool:

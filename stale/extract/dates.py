@@ -134,6 +134,8 @@ def to_iso(text: str) -> str | None:
 _UPDATED_STEMS = ("updated", "modified", "reviewed", "edited", "verified", "checked")
 _AS_OF_STEMS = ("of",)
 _PATTERNS = (("last_updated", _UPDATED_STEMS, _UPDATED_RE), ("as_of", _AS_OF_STEMS, _AS_OF_RE))
+#: Every stem of _PATTERNS: find_dates finds nothing in a text that holds none.
+DATE_STEMS = _UPDATED_STEMS + _AS_OF_STEMS
 
 
 def find_dates(text: str) -> list[tuple[str, str, int]]:

@@ -81,6 +81,10 @@ PLACEHOLDER_WORDS = wordset(
 # Compiled once: re.search(str, ...) and friends look the pattern up in re's cache
 # on every call, and these run for every token the memoised tests have not seen.
 _NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
+#: Any whitespace character: for a str pattern \s is exactly str.isspace() (both are
+#: Py_UNICODE_ISSPACE; tests/test_extract_speed_paths.py checks every code point),
+#: one C-level search instead of a generator over the characters.
+SPACE_RE = re.compile(r"\s")
 _TWO_CAPS_RE = re.compile(r"[A-Z]{2}")
 _SCRIPT_SUFFIX_RE = re.compile(r"\.(?:sh|bash|zsh|py|rb|pl|js|mjs|cjs|ts|ps1)$")
 _LINE_ANCHOR_RE = re.compile(r"#L\d+(?:-L?\d+)?$")
@@ -88,7 +92,8 @@ _LINE_SUFFIX_RE = re.compile(r":\d+(?::\d+)?$")
 _NOT_PATH_CHAR_RE = re.compile(r"[<>{}*?\[\]|;\"'`,()=:!#&\\^]")
 _LETTER_RE = re.compile(r"[A-Za-z]")
 _LOWER_DIR_RE = re.compile(r"[a-z0-9_][a-z0-9_.-]*")
-_LOWER_PART_RE = re.compile(r"[a-z0-9_.-]+")
+#: PLACEHOLDER_WORDS and the words "example" and "examples" (see is_placeholder).
+_PLACEHOLDER_OR_EXAMPLE = PLACEHOLDER_WORDS | {"example", "examples"}
 
 _PLACEHOLDER_RE = re.compile(
     r"<[^<>]*>|\{\{?[^{}]*\}\}?|\.\.\.|…|path/to/|\*\*\*|x{4,}|X{4,}"
@@ -102,14 +107,36 @@ def is_placeholder(s: str, *, allow_example: bool = False) -> bool:
 
     With allow_example, the word "example" alone does not make a placeholder
     (`config/app.example.yaml`, `examples/` are real repository files)."""
-    if _PLACEHOLDER_RE.search(s):
+    low = s.lower()
+    if _ascii_placeholder(s, low) if s.isascii() else _PLACEHOLDER_RE.search(s):
         return True
-    for tok in _NON_ALNUM_RE.split(s.lower()):
-        if tok in PLACEHOLDER_WORDS:
-            return True
-        if not allow_example and tok in ("example", "examples"):
-            return True
-    return False
+    words = PLACEHOLDER_WORDS if allow_example else _PLACEHOLDER_OR_EXAMPLE
+    return not words.isdisjoint(_NON_ALNUM_RE.split(low))
+
+
+_MY_PREFIX_RE = re.compile(r"(?:^|[^a-z0-9])(?:my|your|some)[-_]")
+
+
+def _ascii_placeholder(s: str, low: str) -> bool:
+    """bool(_PLACEHOLDER_RE.search(s)) for an ASCII `s` (`low` is s.lower(), which
+    for ASCII is what re.IGNORECASE folds), one alternative at a time: the search
+    tries all ten at every position, some microseconds a token.
+    tests/test_extract_speed_paths.py compares the two."""
+    lt = s.find("<")
+    if lt >= 0 and s.rfind(">") > lt:  # <[^<>]*> (the last "<" before a ">" starts one)
+        return True
+    lb = s.find("{")
+    if lb >= 0 and s.rfind("}") > lb:  # \{\{?[^{}]*\}\}? (likewise)
+        return True
+    if "..." in s or "***" in s or "xxxx" in low or "path/to/" in low:
+        return True
+    if "example." in low and ("example.com" in low or "example.org" in low or "example.net" in low):
+        return True
+    return (
+        ("-" in s or "_" in s)
+        and ("my" in low or "your" in low or "some" in low)
+        and _MY_PREFIX_RE.search(low) is not None
+    )
 
 
 # --------------------------------------------------------------------------- env
@@ -217,7 +244,10 @@ _TECH_FILENAMES = wordset(
     """
 )
 
-_PART_RE = re.compile(r"^[A-Za-z0-9_.@+-]+$")
+#: Parts of a path, each non-empty and of [A-Za-z0-9_.@+-], separated by "/".
+_PARTS_RE = re.compile(r"[A-Za-z0-9_.@+-]+(?:/[A-Za-z0-9_.@+-]+)*")
+#: ... each of [a-z0-9_.-].
+_LOWER_PARTS_RE = re.compile(r"[a-z0-9_.-]+(?:/[a-z0-9_.-]+)*")
 _DOMAIN_RE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 
 
@@ -247,53 +277,66 @@ def path_subject(token: str, *, strict_dirs: bool = True) -> str | None:
     Rejects absolute and home paths, URLs, placeholders, globs, domains, MIME
     types, git refs and prose like `and/or`."""
     s = token.strip().strip(",;")
-    if not s or len(s) > 200 or any(ch.isspace() for ch in s):
+    if not s or len(s) > 200 or SPACE_RE.search(s):
         return None
     if "://" in s or s.startswith(("www.", "/", "~", "\\", "$", "-", "@", "%", "..")):
         return None
-    s = _LINE_ANCHOR_RE.sub("", s)
-    s = _LINE_SUFFIX_RE.sub("", s)
+    if "#" in s:  # each suffix pattern needs its "#" or ":" (most tokens hold neither)
+        s = _LINE_ANCHOR_RE.sub("", s)
+    if ":" in s:
+        s = _LINE_SUFFIX_RE.sub("", s)
     if _NOT_PATH_CHAR_RE.search(s):
         return None
     while s.startswith("./"):
         s = s[2:]
     trailing = s.endswith("/")
     s = s.rstrip("/")
-    if not s or s in (".", "..") or "/../" in f"/{s}/" or "/./" in f"/{s}/":
+    if not s:
         return None
     parts = s.split("/")
-    if any(not p or not _PART_RE.match(p) for p in parts):
+    # one pattern over the whole path for "every part is non-empty and of _PART_RE"
+    if ".." in parts or "." in parts or not _PARTS_RE.fullmatch(s):
         return None
-    if not any(_LETTER_RE.search(p) for p in parts):
+    if not _LETTER_RE.search(s):
         return None
-    if s in LOCAL_FILES or s.lower() in _TECH_FILENAMES:
+    low = s.lower()
+    if s in LOCAL_FILES or low in _TECH_FILENAMES:
         return None
     first = parts[0]
-    is_domain = _DOMAIN_RE.match(first.lower()) and first.lower().rsplit(".", 1)[-1] in TLDS
+    first_low = first.lower()
+    is_domain = (  # a domain has a "."
+        "." in first_low and _DOMAIN_RE.match(first_low) and first_low.rsplit(".", 1)[-1] in TLDS
+    )
     if is_domain and (len(parts) > 1 or not has_file_suffix(first)):
         return None
     if is_placeholder(s, allow_example=True):
         return None
-    if any(p.split(".")[0].lower() in ("example", "sample") for p in parts if p[:1] != "."):
+    if (
+        "ample" in low
+        and any(  # "example" and "sample" both hold it
+            p.split(".")[0].lower() in ("example", "sample") for p in parts if p[:1] != "."
+        )
+    ):
         return None
     base = parts[-1]
+    suffix = has_file_suffix(base)
     if len(parts) == 1:
-        if has_file_suffix(base):
+        if suffix:
             return s
         if trailing and _LOWER_DIR_RE.fullmatch(base) and base not in ("and", "or"):
             return s
         return None
-    if first.lower() in _GIT_REF_HEADS and not has_file_suffix(base):
-        return None
-    if len(parts) == 2 and first.lower() in _MIME_TOPS and not has_file_suffix(base):
-        return None
-    if has_file_suffix(base):
+    if suffix:
         return s
-    if first.lower() in REPO_DIRS or first.startswith("."):
+    if first_low in _GIT_REF_HEADS:
+        return None
+    if len(parts) == 2 and first_low in _MIME_TOPS:
+        return None
+    if first_low in REPO_DIRS or first.startswith("."):
         return s
     if not strict_dirs and len(parts) >= 3:
         return s
-    if len(parts) >= 3 and all(_LOWER_PART_RE.fullmatch(p) for p in parts):
+    if len(parts) >= 3 and _LOWER_PARTS_RE.fullmatch(s):
         return s
     return None
 
@@ -312,12 +355,16 @@ _ROUTE_HEADS = re.compile(r"^/(?:api|graphql|v\d+|healthz?|readyz|livez|metrics|
 _PARAM_RE = re.compile(r"\{[^{}/]*\}|<[^<>/]*>|(?<=/):[A-Za-z_][A-Za-z0-9_]*|\[[A-Za-z_]+\]")
 
 
+_QUERY_RE = re.compile(r"[?#]")
+_ROUTE_RE = re.compile(r"/[A-Za-z0-9_\-./{}~%@+]*")
+
+
 def normalize_route(path: str) -> str | None:
-    p = re.split(r"[?#]", path, maxsplit=1)[0]
+    p = _QUERY_RE.split(path, maxsplit=1)[0]
     p = _PARAM_RE.sub("{}", p)
     if len(p) > 1:
         p = p.rstrip("/")
-    if not p.startswith("/") or not re.fullmatch(r"/[A-Za-z0-9_\-./{}~%@+]*", p):
+    if not p.startswith("/") or not _ROUTE_RE.fullmatch(p):
         return None
     if "//" in p or is_placeholder(p.replace("{}", "")):
         return None
@@ -328,11 +375,11 @@ def normalize_route(path: str) -> str | None:
 def endpoint_subject(token: str, *, bare_ok: bool = True) -> str | None:
     """`GET /v1/invoices/{id}` -> "GET /v1/invoices/{}"; `/api/refunds` -> "/api/refunds"."""
     s = token.strip()
-    m = _METHOD_RE.match(s)
+    m = _METHOD_RE.match(s) if "/" in s else None  # the route needs its "/"
     if m:
         route = normalize_route(m.group(2))
         return f"{m.group(1).upper()} {route}" if route else None
-    if not bare_ok or not s.startswith("/") or any(ch.isspace() for ch in s):
+    if not bare_ok or not s.startswith("/") or SPACE_RE.search(s):
         return None
     head = s[1:].split("/", 1)[0]
     if head in _FS_ROOTS:
@@ -395,10 +442,13 @@ VERSION_SUBJECTS = {
 }
 
 
+_TAG_VERSION_RE = re.compile(r"v?\d+(?:\.\d+)*")
+
+
 @lru_cache(maxsize=8192)
 def image_version(token: str) -> tuple[str, str] | None:
     """`python:3.11-slim` -> ("python", "3.11"); `ghcr.io/acme/api:1.4.2` -> (..., "1.4.2")."""
-    m = _IMAGE_RE.match(token.strip())
+    m = _IMAGE_RE.match(token.strip()) if ":" in token else None  # the tag needs its ":"
     if not m:
         return None
     name, tag = m.group(1), m.group(2)
@@ -407,9 +457,9 @@ def image_version(token: str) -> tuple[str, str] | None:
             name = name[len(prefix) :]
     if name not in KNOWN_IMAGES and "/" not in name:
         return None
-    if is_placeholder(name) or ("/" in name and not re.search(r"[a-z]", name.split("/")[-1])):
+    if is_placeholder(name) or ("/" in name and not _LOWER_RE.search(name.split("/")[-1])):
         return None
-    v = re.match(r"v?\d+(?:\.\d+)*", tag)
+    v = _TAG_VERSION_RE.match(tag)
     if not v:
         return None
     subject = VERSION_SUBJECTS.get(name, name) if "/" not in name else name
@@ -434,6 +484,9 @@ _PROSE_VERSION_RE = re.compile(
 )
 
 
+#: Every match of _PROSE_VERSION_RE holds a blank, maybe a "v", then a digit (the
+#: [ \t]+v?\d after the name): one cheap search rules most sentences out.
+_VERSION_CUE_RE = re.compile(r"[ \t]v?\d", re.IGNORECASE)
 #: The prose version pattern needs a digit and one of these names (every
 #: alternative of _TECH_ALT, lower-cased, holds one).
 DIGITS = tuple("0123456789")
@@ -453,8 +506,8 @@ TECH_STEMS = tuple(
 def prose_versions(text: str) -> list[tuple[str, str, int]]:
     """("python", "3.9", offset) for "Python 3.9", "Node.js 18", "Go 1.21"."""
     out: list[tuple[str, str, int]] = []
-    # most sentences name no version: no digit (\d is 0-9 in ASCII text) or no name
-    if not (may_contain(text, DIGITS) and may_contain(text, TECH_STEMS)):
+    # most sentences name no version: no blank before a digit, or no name
+    if not (_VERSION_CUE_RE.search(text) and may_contain(text, TECH_STEMS)):
         return out
     for m in _PROSE_VERSION_RE.finditer(text):
         name = m.group(1).lower()
@@ -562,6 +615,15 @@ _DOTTED_RE = re.compile(rf"^{_IDENT}(?:(?:\.|::){_IDENT})*$")
 _CALL_RE = re.compile(rf"^({_IDENT}(?:(?:\.|::){_IDENT})*)\(([^()]{{0,80}})\)$")
 
 
+_LOWER_RE = re.compile(r"[a-z]")
+_UPPER_RE = re.compile(r"[A-Z]")
+_CAPS_PLURAL_RE = re.compile(r"[A-Z]{2,}s")
+_CAPITALISED_RE = re.compile(r"[A-Z][A-Za-z0-9]*")
+_CAMEL_RE = re.compile(r"[a-z][a-z0-9]+(?:[A-Z][a-z0-9]*)+")
+_NAME_SEP_RE = re.compile(r"\.|::")
+_ALL_CAPS_RE = re.compile(r"[A-Z0-9_]+")
+
+
 def _is_codeish_word(w: str) -> bool:
     """snake_case with an inner underscore, CamelCase with 2+ humps, camelCase."""
     core = w.strip("_")
@@ -569,13 +631,13 @@ def _is_codeish_word(w: str) -> bool:
         return False
     if w.lower() in PRODUCT_NAMES:
         return False
-    if "_" in core and re.search(r"[a-z]", core):
+    if "_" in core and _LOWER_RE.search(core):
         return True
-    if re.fullmatch(r"[A-Z]{2,}s", w):  # APIs, URLs, IDs
+    if _CAPS_PLURAL_RE.fullmatch(w):  # APIs, URLs, IDs
         return False
-    if re.fullmatch(r"[A-Z][A-Za-z0-9]*", w):
-        return len(re.findall(r"[A-Z]", w)) >= 2 and bool(re.search(r"[a-z]", w)) and len(w) >= 5
-    return bool(re.fullmatch(r"[a-z][a-z0-9]+(?:[A-Z][a-z0-9]*)+", w)) and len(w) >= 6
+    if _CAPITALISED_RE.fullmatch(w):
+        return len(_UPPER_RE.findall(w)) >= 2 and bool(_LOWER_RE.search(w)) and len(w) >= 5
+    return bool(_CAMEL_RE.fullmatch(w)) and len(w) >= 6
 
 
 @lru_cache(maxsize=8192)
@@ -588,14 +650,14 @@ def symbol_subject(token: str) -> str | None:
         return None
     if name.lower() in _TECH_FILENAMES or name in PLATFORM_NAMES or name in BUILTIN_NAMES:
         return None
-    parts = re.split(r"\.|::", name)
+    parts = _NAME_SEP_RE.split(name)
     if any(p.lower() in PLACEHOLDER_WORDS or p.lower() in ("example", "my", "your") for p in parts):
         return None
     if is_placeholder(name.replace(".", "-")):
         return None
     if len(parts) == 1:
         w = parts[0]
-        if re.fullmatch(r"[A-Z0-9_]+", w):
+        if _ALL_CAPS_RE.fullmatch(w):
             return None  # ALL_CAPS: env or a constant, decided elsewhere
         if call:
             if w.lower() in BUILTIN_CALLS or len(w) < 3:
