@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from stale import collector
 from stale.config import DEFAULT_STORE, Config, ConfigError, RepoConfig, SourceConfig
 from stale.model import Outcome, Status, Verdict
 from stale.store import Store, StoreError
@@ -161,6 +162,7 @@ def scan(
         fail(f"--log-format: must be text or json, got {log_format!r}")
     db = _open_store(cfg.store, create=True)
     progress = ScanProgress(quiet=quiet, log_format=log_format)
+    collector.skip_collection_at_exit()  # a scan is the last thing its process does
     try:
         result = run_scan(cfg, db, full=full, on_page=progress.on_page)
     except ConfigError as e:

@@ -10,6 +10,7 @@ only, which cost what was made since the last one.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 from collections.abc import Iterator
@@ -41,3 +42,19 @@ def collect_young_and_freeze() -> None:
     already). A frozen object is still freed when its last reference goes."""
     collect_young()
     gc.freeze()
+
+
+_SKIP_AT_EXIT = False
+
+
+def skip_collection_at_exit() -> None:
+    """For a command whose process ends when it does: freeze everything at exit,
+    so that the interpreter's last collection neither walks nor frees, one object
+    at a time, what the command left in cycles (a scan's code index, held by the
+    closures of the scan: half a second at 100k pages). The memory goes back to
+    the system with the process. Registered once; a process that goes on (a
+    library caller, a test run) is not affected until it exits."""
+    global _SKIP_AT_EXIT
+    if not _SKIP_AT_EXIT:
+        _SKIP_AT_EXIT = True
+        atexit.register(gc.freeze)
