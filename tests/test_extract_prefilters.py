@@ -89,18 +89,22 @@ PAIRS += [(f"marker {name}", stems, rx) for name, stems, rx in classify._MARKERS
 PAIRS += [(f"default pattern {i}", s, rx) for i, (s, rx) in enumerate(classify._DEFAULT_PATTERNS)]
 
 
+def matching_texts(name: str, rx: re.Pattern[str]) -> list[str]:
+    """Random prose around random examples of `rx` (seeded by `name`): those
+    that `rx` matches, at least 100 of the 1000 made."""
+    rng = random.Random(name)
+    texts = [rng.choice(_CONTEXT) + _example(rng, rx) + rng.choice(_CONTEXT) for _ in range(1000)]
+    matched = [text for text in texts if rx.search(text)]
+    assert len(matched) >= 100, f"{name}: only {len(matched)} generated texts matched"
+    return matched
+
+
 @pytest.mark.parametrize(("name", "stems", "rx"), PAIRS, ids=[p[0] for p in PAIRS])
 def test_a_text_the_pattern_matches_holds_a_stem(
     name: str, stems: tuple[str, ...], rx: re.Pattern[str]
 ) -> None:
-    rng = random.Random(name)
-    matched = 0
-    for _ in range(1000):
-        text = rng.choice(_CONTEXT) + _example(rng, rx) + rng.choice(_CONTEXT)
-        if rx.search(text):
-            matched += 1
-            assert may_contain(text, stems), (name, text)
-    assert matched >= 100, f"{name}: only {matched} generated texts matched"
+    for text in matching_texts(name, rx):
+        assert may_contain(text, stems), (name, text)
 
 
 @pytest.mark.parametrize("cue", context.SENTENCE_CUES)

@@ -8,7 +8,6 @@ found in one call: each is compared here with its reference, on awkward input.
 
 from __future__ import annotations
 
-import random
 import re
 
 import pytest
@@ -16,7 +15,7 @@ import yaml
 from fuzzbudget import fuzz_settings
 from hypothesis import example, given
 from hypothesis import strategies as st
-from test_extract_prefilters import _CONTEXT, _example
+from test_extract_prefilters import matching_texts
 
 from stale.extract import classify, context, patterns
 from stale.extract.classify import Classifier
@@ -230,14 +229,8 @@ CUES += [
 
 
 def test_a_text_the_page_pattern_matches_holds_a_page_stem() -> None:
-    rng = random.Random("page cues")
-    matched = 0
-    for _ in range(1000):
-        text = rng.choice(_CONTEXT) + _example(rng, context._PAGE_RE) + rng.choice(_CONTEXT)
-        if context._PAGE_RE.search(text):
-            matched += 1
-            assert may_contain(text, context.PAGE_CUE_STEMS), text
-    assert matched >= 100, f"only {matched} generated texts matched"
+    for text in matching_texts("page cues", context._PAGE_RE):
+        assert may_contain(text, context.PAGE_CUE_STEMS), text
     for cue in context.PAGE_CUES:  # each cue alone, as a title
         assert may_contain(cue.upper(), context.PAGE_CUE_STEMS), cue
 
@@ -246,16 +239,10 @@ def test_a_text_the_page_pattern_matches_holds_a_page_stem() -> None:
 def test_a_text_the_pattern_matches_holds_the_cue(
     name: str, cue: re.Pattern[str], rx: re.Pattern[str]
 ) -> None:
-    rng = random.Random(name)
-    matched = 0
-    for _ in range(1000):
-        text = rng.choice(_CONTEXT) + _example(rng, rx) + rng.choice(_CONTEXT)
-        if rx.search(text):
-            matched += 1
-            # the set patterns run on the text with a placeholder for each code span,
-            # the cue on the text: the cue never reaches into a placeholder
-            assert cue.search(re.sub("\x00[0-9]+\x01", "`x`", text)), (name, text)
-    assert matched >= 100, f"{name}: only {matched} generated texts matched"
+    for text in matching_texts(name, rx):
+        # the set patterns run on the text with a placeholder for each code span,
+        # the cue on the text: the cue never reaches into a placeholder
+        assert cue.search(re.sub("\x00[0-9]+\x01", "`x`", text)), (name, text)
 
 
 # -- the column of an inline code --------------------------------------------------
