@@ -82,7 +82,6 @@ PAIRS: list[tuple[str, tuple[str, ...], re.Pattern[str]]] = [
     ("set to", classify._SET_STEMS, classify._SET_TO),
     ("updated", dates._UPDATED_STEMS, dates._UPDATED_RE),
     ("as of", dates._AS_OF_STEMS, dates._AS_OF_RE),
-    ("version digits", patterns.DIGITS, patterns._PROSE_VERSION_RE),
     ("version names", patterns.TECH_STEMS, patterns._PROSE_VERSION_RE),
 ]
 PAIRS += [(f"marker {name}", stems, rx) for name, stems, rx in classify._MARKERS]

@@ -140,11 +140,6 @@ def has_config_words(text: str) -> bool:
     return may_contain(text, _CONFIG_WORD_STEMS) and bool(_CONFIG_WORDS_RE.search(text))
 
 
-def has_default_word(text: str) -> bool:
-    """The text says default (defaults, defaulting, ...)."""
-    return may_contain(text, _DEFAULT_STEMS) and bool(_DEFAULT_WORD_RE.search(text))
-
-
 # -------------------------------------------------------------- stated defaults
 
 _C = "\x00"
@@ -253,7 +248,8 @@ def _stated_defaults(
     s: Sentence, has_default: bool, has_set: bool, default_word: bool, low: str | None = None
 ) -> dict[int, str]:
     """stated_defaults(s) given may_contain(s.text, _DEFAULT_STEMS), may_contain(s.text,
-    _SET_STEMS) and has_default_word(s.text); `low`: s.text lower-cased when ASCII."""
+    _SET_STEMS) and whether the text says default (_DEFAULT_WORD_RE); `low`: s.text
+    lower-cased when ASCII."""
     if has_set:
         if low is not None:
             has_set = _SET_CUE_LOW_RE.search(low) is not None
@@ -491,7 +487,7 @@ class Classifier:
         prog_ctx, external = self._programs(s, prose)
         config_ctx = self._config_context(s)
         stext = s.text
-        # has_config_words and has_default_word, their stem tests made on `low`: the
+        # has_config_words and the "default" word test, their stem tests made on `low`: the
         # prose is the text with blanks for the spans, so it holds a stem only if the
         # text does
         if low is None:

@@ -487,9 +487,8 @@ _PROSE_VERSION_RE = re.compile(
 #: Every match of _PROSE_VERSION_RE holds a blank, maybe a "v", then a digit (the
 #: [ \t]+v?\d after the name): one cheap search rules most sentences out.
 _VERSION_CUE_RE = re.compile(r"[ \t]v?\d", re.IGNORECASE)
-#: The prose version pattern needs a digit and one of these names (every
-#: alternative of _TECH_ALT, lower-cased, holds one).
-DIGITS = tuple("0123456789")
+#: The prose version pattern needs one of these names (every alternative of
+#: _TECH_ALT, lower-cased, holds one).
 TECH_STEMS = tuple(
     sorted(
         wordset(
